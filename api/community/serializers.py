@@ -1,0 +1,106 @@
+from django.contrib.auth import get_user_model
+from rest_framework import serializers
+
+from community.models import Membership, Neighbourhood, ResidenceCode, Residency, Wijk
+
+User = get_user_model()
+
+
+class WijkSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Wijk
+        fields = ["id", "name", "slug"]
+
+
+class NeighbourhoodSerializer(serializers.ModelSerializer):
+    wijk = WijkSerializer(read_only=True)
+
+    class Meta:
+        model = Neighbourhood
+        fields = ["id", "name", "slug", "wijk"]
+
+
+class WijkWithNeighbourhoodsSerializer(serializers.ModelSerializer):
+    neighbourhoods = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Wijk
+        fields = ["id", "name", "slug", "neighbourhoods"]
+
+    def get_neighbourhoods(self, wijk: Wijk) -> list[dict[str, object]]:
+        return [{"id": n.id, "name": n.name, "slug": n.slug} for n in wijk.neighbourhoods.all()]
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField()
+
+
+class RegisterSerializer(serializers.Serializer):
+    username = serializers.RegexField(r"^[\w.@+-]+\Z", max_length=150)
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
+
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    cooperative = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["cooperative", "role"]
+
+
+class ResidencySerializer(serializers.ModelSerializer):
+    neighbourhood = NeighbourhoodSerializer(read_only=True)
+
+    class Meta:
+        model = Residency
+        fields = ["neighbourhood", "verified_at"]
+
+
+class UserSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "username", "email"]
+
+
+class MeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    email = serializers.EmailField()
+    roles = MembershipSerializer(many=True)
+    residency = ResidencySerializer(allow_null=True)
+
+
+class ResidenceCodeIssueSerializer(serializers.Serializer):
+    count = serializers.IntegerField(min_value=1, max_value=1000)
+
+
+class ResidenceCodeBatchSerializer(serializers.Serializer):
+    neighbourhood = serializers.IntegerField()
+    count = serializers.IntegerField()
+    expires_at = serializers.DateTimeField()
+    codes = serializers.ListField(child=serializers.CharField())
+
+
+class ResidenceCodeSerializer(serializers.ModelSerializer):
+    """A code's bookkeeping, never the code: the plain text is not stored."""
+
+    issued_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    redeemed = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ResidenceCode
+        fields = ["id", "neighbourhood", "issued_by", "issued_at", "expires_at", "redeemed", "redeemed_at"]
+
+    def get_redeemed(self, code: ResidenceCode) -> bool:
+        return code.redeemed_at is not None
+
+
+class VerifySerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=40)

@@ -1,0 +1,160 @@
+"""Auth, neighbourhoods, residence codes and residency. Thin: serializer -> service -> serializer."""
+
+from __future__ import annotations
+
+from django.contrib.auth import authenticate
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, mixins, status, viewsets
+from rest_framework.authtoken.models import Token
+from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from community import selectors, services
+from community.errors import InvalidCredentials, NotCoordinator
+from community.models import Membership, Neighbourhood, ResidenceCode, Wijk
+
+from . import serializers as s
+
+
+class TokenView(APIView):
+    """Exchange a username and password for an API token."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list[type] = []
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "auth"
+
+    @extend_schema(request=s.TokenRequestSerializer, responses=s.TokenSerializer)
+    def post(self, request: Request) -> Response:
+        data = s.TokenRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = authenticate(request._request, **data.validated_data)
+        if user is None or not user.is_active:
+            raise InvalidCredentials()
+        token, _created = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
+
+
+class RegisterView(APIView):
+    """Create an account; verify residence afterwards with a code from the letter."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list[type] = []
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "auth"
+
+    @extend_schema(request=s.RegisterSerializer, responses={201: s.UserSerializer})
+    def post(self, request: Request) -> Response:
+        data = s.RegisterSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.user_register(**data.validated_data)
+        return Response(s.UserSerializer(user).data, status=status.HTTP_201_CREATED)
+
+
+class MeView(APIView):
+    """Who am I: roles per cooperative and current residency."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=s.MeSerializer)
+    def get(self, request: Request) -> Response:
+        user = request.user
+        roles = Membership.objects.filter(user=user, active=True).select_related("cooperative")
+        body = {
+            "id": user.pk,
+            "username": user.get_username(),
+            "email": getattr(user, "email", ""),
+            "roles": roles,
+            "residency": selectors.current_residency(user=user),  # type: ignore[arg-type]
+        }
+        return Response(s.MeSerializer(body).data)
+
+
+class WijkViewSet(viewsets.ReadOnlyModelViewSet):
+    """The ten wijken of Utrecht with their buurten."""
+
+    permission_classes = [AllowAny]
+    serializer_class = s.WijkWithNeighbourhoodsSerializer
+    queryset = Wijk.objects.prefetch_related("neighbourhoods")
+
+
+class NeighbourhoodViewSet(viewsets.ReadOnlyModelViewSet):
+    """Buurten (with their wijk). Coordinators issue residence codes for theirs."""
+
+    serializer_class = s.NeighbourhoodSerializer
+    queryset = Neighbourhood.objects.select_related("wijk")
+    filterset_fields = ["wijk"]
+
+    def get_permissions(self) -> list:
+        if self.action in ("list", "retrieve"):
+            return [AllowAny()]
+        return [IsAuthenticated()]
+
+    @extend_schema(
+        methods=["post"],
+        request=s.ResidenceCodeIssueSerializer,
+        responses={201: s.ResidenceCodeBatchSerializer},
+        description="Issue single-use residence codes; the plain codes are in this answer only.",
+    )
+    @extend_schema(methods=["get"], responses=s.ResidenceCodeSerializer(many=True))
+    @action(detail=True, methods=["get", "post"], url_path="voting-codes")
+    def voting_codes(self, request: Request, pk: str | None = None) -> Response:
+        neighbourhood = self.get_object()
+        if request.method == "POST":
+            data = s.ResidenceCodeIssueSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            batch = services.residence_codes_issue(
+                neighbourhood=neighbourhood,
+                count=data.validated_data["count"],
+                acting_user=request.user,  # type: ignore[arg-type]
+            )
+            body = {
+                "neighbourhood": neighbourhood.pk,
+                "count": len(batch.codes),
+                "expires_at": batch.expires_at,
+                "codes": batch.codes,
+            }
+            return Response(s.ResidenceCodeBatchSerializer(body).data, status=status.HTTP_201_CREATED)
+        if not selectors.user_has_role(
+            user=request.user, role="coordinator", neighbourhood=neighbourhood  # type: ignore[arg-type]
+        ):
+            raise NotCoordinator()
+        page = self.paginate_queryset(
+            ResidenceCode.objects.filter(neighbourhood=neighbourhood).select_related("issued_by")
+        )
+        return self.get_paginated_response(s.ResidenceCodeSerializer(page, many=True).data)
+
+
+class ResidenceCodeListView(generics.ListAPIView):
+    """Residence codes of every buurt the caller coordinates (never the codes themselves)."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = s.ResidenceCodeSerializer
+    filterset_fields = ["neighbourhood"]
+
+    def get_queryset(self) -> QuerySet[ResidenceCode]:
+        mine = selectors.neighbourhoods_for_role(user=self.request.user, role="coordinator")  # type: ignore[arg-type]
+        return ResidenceCode.objects.filter(neighbourhood__in=mine).select_related("issued_by")
+
+
+class VerifyResidencyView(APIView):
+    """Redeem the code from the letter: become a verified resident of that buurt."""
+
+    permission_classes = [IsAuthenticated]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "verify"
+
+    @extend_schema(request=s.VerifySerializer, responses={201: s.ResidencySerializer})
+    def post(self, request: Request) -> Response:
+        data = s.VerifySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        residency = services.residency_verify(
+            user=request.user, code=data.validated_data["code"]  # type: ignore[arg-type]
+        )
+        return Response(s.ResidencySerializer(residency).data, status=status.HTTP_201_CREATED)

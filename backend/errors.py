@@ -1,0 +1,52 @@
+"""The one shape every domain error takes.
+
+Apps raise subclasses of :class:`DomainError`; the API's exception handler
+turns them into ``{"code", "detail"}`` with the HTTP status they carry. It
+lives in the project package so that every app, the ledger included, can use
+it without importing another app.
+"""
+
+from typing import Any
+
+from django.utils.functional import Promise
+
+
+class DomainError(Exception):
+    """A rule of the domain said no. ``message`` is a lazy translated sentence."""
+
+    status_code = 400
+    code = "invalid"
+    message: str | Promise = "The request breaks a rule."
+
+    def __init__(
+        self,
+        message: str | Promise | None = None,
+        *,
+        code: str | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        if message is not None:
+            self.message = message
+        if code is not None:
+            self.code = code
+        self.extra = extra or {}
+        super().__init__(str(self.message))
+
+
+class Conflict(DomainError):
+    """The state machine forbids it, or another request won the race."""
+
+    status_code = 409
+    code = "conflict"
+
+
+class Forbidden(DomainError):
+    """The actor does not hold the role this action needs."""
+
+    status_code = 403
+    code = "permission_denied"
+
+
+class NotFound(DomainError):
+    status_code = 404
+    code = "not_found"

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CommunityConfig(AppConfig):
+    name = "community"
+    verbose_name = _("People and places")
+
+    def ready(self) -> None:
+        from . import receivers  # noqa: F401  (login-failure audit)

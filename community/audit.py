@@ -1,0 +1,32 @@
+"""Writing the audit trail. Every service that changes something calls :func:`audit_log`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+
+from .models import AuditEvent, User
+
+# Keys that must never reach the audit trail, whatever a caller passes.
+_SECRET_KEYS = frozenset(
+    {"password", "code", "codes", "token", "receipt", "iban", "payee_iban", "client_secret", "card"}
+)
+
+
+def audit_log(
+    *,
+    actor: User | None,
+    action: str,
+    obj: models.Model | None = None,
+    data: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one audit event. Secret-looking keys in ``data`` are dropped."""
+    clean = {k: v for k, v in (data or {}).items() if k.lower() not in _SECRET_KEYS}
+    return AuditEvent.objects.create(
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        action=action,
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        data=clean,
+    )

@@ -1,0 +1,59 @@
+"""Demo people and cooperatives (see shared/API.md, "Demo data")."""
+
+from collections.abc import Callable
+
+from .models import Cooperative, MemberOrganisation, Membership, Neighbourhood, User
+from .selectors import current_residency
+from .services import residence_codes_issue, residency_verify
+
+CITY = "Stadscoöperatie Utrecht"
+BUURT_COOP = "Buurtcoöperatie Dichterswijk en Rivierenwijk"
+DEMO_BUURT_SLUG = "dichterswijk-en-rivierenwijk"
+
+DEMO_ROLES = {
+    "demo-board": Membership.Role.BOARD,
+    "demo-treasurer": Membership.Role.TREASURER,
+    "demo-coordinator": Membership.Role.COORDINATOR,
+}
+
+
+def _demo_user(username: str, password: str) -> User:
+    user, _ = User.objects.get_or_create(
+        username=username, defaults={"email": f"{username}@buurtfonds.invalid"}
+    )
+    if not user.check_password(password):
+        user.set_password(password)
+        user.save(update_fields=["password"])
+    return user
+
+
+def seed(*, password: str, log: Callable[[str], object]) -> None:
+    buurt = Neighbourhood.objects.get(slug=DEMO_BUURT_SLUG)
+    city, _ = Cooperative.objects.get_or_create(
+        slug="stadscooperatie-utrecht", defaults={"name": CITY, "kind": Cooperative.Kind.CITY}
+    )
+    coop, _ = Cooperative.objects.get_or_create(
+        slug="buurtcooperatie-dichterswijk-rivierenwijk",
+        defaults={"name": BUURT_COOP, "kind": Cooperative.Kind.NEIGHBOURHOOD, "parent": city},
+    )
+    coop.neighbourhoods.add(buurt)
+    bbbo, _ = MemberOrganisation.objects.get_or_create(
+        cooperative=coop,
+        name="Bewonersorganisatie Rivierenwijk",
+        defaults={"member_kind": MemberOrganisation.MemberKind.VOTING},
+    )
+    bbbo.neighbourhoods.add(buurt)
+
+    for username, role in DEMO_ROLES.items():
+        user = _demo_user(username, password)
+        user.is_staff = True  # coordinators and board members use the admin
+        user.save(update_fields=["is_staff"])
+        Membership.objects.get_or_create(user=user, cooperative=coop, role=role)
+
+    # A resident verified the way every resident is: with a code from a letter.
+    resident = _demo_user("demo-resident", password)
+    if current_residency(user=resident) is None:
+        coordinator = User.objects.get(username="demo-coordinator")
+        batch = residence_codes_issue(neighbourhood=buurt, count=1, acting_user=coordinator)
+        residency_verify(user=resident, code=batch.codes[0])
+    log(f"  community: {CITY}, {BUURT_COOP}, demo-board/-treasurer/-coordinator/-resident")

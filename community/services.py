@@ -1,0 +1,167 @@
+"""Writes about people and places. Each function owns its transaction and its audit row."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .audit import audit_log
+from .errors import (
+    NotCoordinator,
+    ResidenceCodeExpired,
+    ResidenceCodeInvalid,
+    ResidenceCodeUsed,
+    UsernameTaken,
+)
+from .models import Neighbourhood, ResidenceCode, Residency, User
+from .selectors import user_has_role
+
+# No 0/O, 1/I/L, 2/Z, 5/S, 8/B: codes are typed over from paper by people of all ages.
+CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
+CODE_GROUPS = 3
+CODE_GROUP_LENGTH = 4
+
+
+def user_register(*, username: str, email: str, password: str) -> User:
+    """Create an account. Password rules are Django's validators.
+
+    Raises :class:`UsernameTaken` (also when a parallel registration wins the
+    race for the same name) and Django's ``ValidationError`` for a weak password.
+    """
+    if User.objects.filter(username__iexact=username).exists():
+        raise UsernameTaken()
+    user = User(username=username, email=email)
+    try:
+        validate_password(password, user=user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.error_list}) from exc
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+            audit_log(actor=user, action="user_registered", obj=user)
+    except IntegrityError as exc:
+        raise UsernameTaken() from exc
+    return user
+
+
+def normalise_residence_code(raw: str) -> str:
+    """Upper-case, drop spaces and dashes, so "acdf-7 9xy" and "ACDF79XY" are one code."""
+    text = unicodedata.normalize("NFKC", raw).upper()
+    return "".join(ch for ch in text if ch.isalnum())
+
+
+def hash_residence_code(code: str) -> str:
+    key = settings.RESIDENCE_CODE_KEY
+    if not key:
+        raise ImproperlyConfigured("RESIDENCE_CODE_KEY is not set.")
+    return hmac.new(
+        key.encode(), normalise_residence_code(code).encode(), hashlib.sha256
+    ).hexdigest()
+
+
+def _new_plain_code() -> str:
+    groups = [
+        "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_GROUP_LENGTH))
+        for _ in range(CODE_GROUPS)
+    ]
+    return "-".join(groups)
+
+
+@dataclass(frozen=True)
+class IssuedCodes:
+    neighbourhood: Neighbourhood
+    expires_at: datetime
+    codes: list[str]
+
+
+def residence_codes_issue(
+    *, neighbourhood: Neighbourhood, count: int, acting_user: User
+) -> IssuedCodes:
+    """Issue ``count`` single-use codes for a buurt and return them in plain, once.
+
+    Only their keyed hashes are stored; the plain codes exist in this return
+    value (for printing letters) and nowhere else.
+    """
+    if not user_has_role(user=acting_user, role="coordinator", neighbourhood=neighbourhood):
+        raise NotCoordinator()
+    expires_at = timezone.now() + timedelta(days=settings.RESIDENCE_CODE_VALID_DAYS)
+    plain: list[str] = []
+    hashes: set[str] = set()
+    while len(plain) < count:
+        code = _new_plain_code()
+        digest = hash_residence_code(code)
+        if digest not in hashes:
+            hashes.add(digest)
+            plain.append(code)
+    with transaction.atomic():
+        ResidenceCode.objects.bulk_create(
+            ResidenceCode(
+                neighbourhood=neighbourhood,
+                code_hash=digest,
+                issued_by=acting_user,
+                expires_at=expires_at,
+            )
+            for digest in hashes
+        )
+        audit_log(
+            actor=acting_user,
+            action="residence_codes_issued",
+            obj=neighbourhood,
+            data={"count": count, "expires_at": expires_at.isoformat()},
+        )
+    return IssuedCodes(neighbourhood=neighbourhood, expires_at=expires_at, codes=plain)
+
+
+def residency_verify(*, user: User, code: str) -> Residency:
+    """Redeem a residence code: ``user`` becomes a verified resident of its buurt.
+
+    The code is claimed with one conditional UPDATE, so of any number of
+    parallel redemptions exactly one succeeds. A previous residency ends: a
+    person lives in one buurt at a time.
+    """
+    digest = hash_residence_code(code)
+    now = timezone.now()
+    with transaction.atomic():
+        claimed = ResidenceCode.objects.filter(
+            code_hash=digest, redeemed_at__isnull=True, expires_at__gt=now
+        ).update(redeemed_at=now, redeemed_by=user)
+        if claimed == 1:
+            residence_code = ResidenceCode.objects.select_related("neighbourhood").get(
+                code_hash=digest
+            )
+            Residency.objects.filter(user=user, ended_at__isnull=True).update(ended_at=now)
+            residency = Residency.objects.create(
+                user=user,
+                neighbourhood=residence_code.neighbourhood,
+                code=residence_code,
+                verified_at=now,
+            )
+            audit_log(
+                actor=user,
+                action="residency_verified",
+                obj=residency,
+                data={"neighbourhood": residence_code.neighbourhood.slug},
+            )
+            return residency
+    existing = ResidenceCode.objects.filter(code_hash=digest).first()
+    error: ResidenceCodeInvalid | ResidenceCodeUsed | ResidenceCodeExpired
+    if existing is None:
+        error = ResidenceCodeInvalid()
+    elif existing.redeemed_at is not None:
+        error = ResidenceCodeUsed()
+    else:
+        error = ResidenceCodeExpired()
+    # Failures are audited (without the code itself) so that guessing shows up.
+    audit_log(actor=user, action="residence_code_rejected", data={"reason": error.code})
+    raise error

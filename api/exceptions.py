@@ -20,15 +20,24 @@ from backend.errors import DomainError
 from community.audit import audit_log
 
 _GENERIC: dict[type[exceptions.APIException], tuple[str, Any]] = {
-    exceptions.ParseError: ("malformed_request", _("The request could not be read (malformed JSON?).")),
+    exceptions.ParseError: (
+        "malformed_request",
+        _("The request could not be read (malformed JSON?)."),
+    ),
     exceptions.ValidationError: ("invalid", _("Some fields are missing or invalid.")),
     exceptions.NotAuthenticated: ("not_authenticated", _("Log in first.")),
-    exceptions.AuthenticationFailed: ("authentication_failed", _("Those credentials are not valid.")),
+    exceptions.AuthenticationFailed: (
+        "authentication_failed",
+        _("Those credentials are not valid."),
+    ),
     exceptions.PermissionDenied: ("permission_denied", _("You may not do this.")),
     exceptions.NotFound: ("not_found", _("That does not exist.")),
     exceptions.MethodNotAllowed: ("method_not_allowed", _("This method is not allowed here.")),
     exceptions.NotAcceptable: ("not_acceptable", _("That response format is not available.")),
-    exceptions.UnsupportedMediaType: ("unsupported_media_type", _("That content type is not supported.")),
+    exceptions.UnsupportedMediaType: (
+        "unsupported_media_type",
+        _("That content type is not supported."),
+    ),
     exceptions.Throttled: ("throttled", _("Too many requests. Wait a moment and try again.")),
 }
 
@@ -68,7 +77,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if getattr(exc, "auth_header", None):
         headers["WWW-Authenticate"] = exc.auth_header  # type: ignore[attr-defined]
     if getattr(exc, "wait", None):
-        headers["Retry-After"] = "%d" % exc.wait  # type: ignore[attr-defined]
+        headers["Retry-After"] = str(int(exc.wait))  # type: ignore[attr-defined]
     set_rollback()
     return Response(body, status=exc.status_code, headers=headers)
 

@@ -8,3 +8,6 @@ urlpatterns = [
     path("api/v1/", include("api.urls")),
     path("api-auth/", include("rest_framework.urls")),
 ]
+
+handler404 = "api.views.not_found"
+handler500 = "api.views.server_error"

@@ -17,7 +17,9 @@ class ResidenceCodeUsed(DomainError):
 
 class ResidenceCodeExpired(DomainError):
     code = "residence_code_expired"
-    message = _("This residence code has expired. Ask your neighbourhood coordinator for a new one.")
+    message = _(
+        "This residence code has expired. Ask your neighbourhood coordinator for a new one."
+    )
 
 
 class NotCoordinator(Forbidden):

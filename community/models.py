@@ -15,8 +15,8 @@ class User(AbstractUser):
     """A person with an account: resident, coordinator, board member or treasurer."""
 
     class Meta(AbstractUser.Meta):
-        verbose_name = _("user")
-        verbose_name_plural = _("users")
+        verbose_name = _("user")  # type: ignore[assignment]
+        verbose_name_plural = _("users")  # type: ignore[assignment]
 
 
 class Wijk(models.Model):
@@ -108,7 +108,10 @@ class Membership(models.Model):
         verbose_name=_("user"),
     )
     cooperative = models.ForeignKey(
-        Cooperative, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("cooperative")
+        Cooperative,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("cooperative"),
     )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     active = models.BooleanField(_("active"), default=True)
@@ -227,7 +230,10 @@ class Residency(models.Model):
         verbose_name=_("user"),
     )
     neighbourhood = models.ForeignKey(
-        Neighbourhood, on_delete=models.PROTECT, related_name="residencies", verbose_name=_("neighbourhood")
+        Neighbourhood,
+        on_delete=models.PROTECT,
+        related_name="residencies",
+        verbose_name=_("neighbourhood"),
     )
     code = models.OneToOneField(
         ResidenceCode, on_delete=models.PROTECT, related_name="residency", verbose_name=_("code")

@@ -9,7 +9,9 @@ from .audit import audit_log
 
 
 @receiver(user_login_failed, dispatch_uid="community.audit_login_failed")
-def audit_login_failed(sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any) -> None:
+def audit_login_failed(
+    sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any
+) -> None:
     # Django already masks the password in ``credentials``; keep only the username.
     audit_log(
         actor=None,

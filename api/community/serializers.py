@@ -20,15 +20,18 @@ class NeighbourhoodSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "slug", "wijk"]
 
 
+class NeighbourhoodBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Neighbourhood
+        fields = ["id", "name", "slug"]
+
+
 class WijkWithNeighbourhoodsSerializer(serializers.ModelSerializer):
-    neighbourhoods = serializers.SerializerMethodField()
+    neighbourhoods = NeighbourhoodBriefSerializer(many=True, read_only=True)
 
     class Meta:
         model = Wijk
         fields = ["id", "name", "slug", "neighbourhoods"]
-
-    def get_neighbourhoods(self, wijk: Wijk) -> list[dict[str, object]]:
-        return [{"id": n.id, "name": n.name, "slug": n.slug} for n in wijk.neighbourhoods.all()]
 
 
 class TokenRequestSerializer(serializers.Serializer):
@@ -46,9 +49,10 @@ class RegisterSerializer(serializers.Serializer):
     password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
 
 
-
 class MembershipSerializer(serializers.ModelSerializer):
-    cooperative = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    cooperative: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True
+    )
 
     class Meta:
         model = Membership
@@ -91,12 +95,22 @@ class ResidenceCodeBatchSerializer(serializers.Serializer):
 class ResidenceCodeSerializer(serializers.ModelSerializer):
     """A code's bookkeeping, never the code: the plain text is not stored."""
 
-    issued_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    issued_by: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
     redeemed = serializers.SerializerMethodField()
 
     class Meta:
         model = ResidenceCode
-        fields = ["id", "neighbourhood", "issued_by", "issued_at", "expires_at", "redeemed", "redeemed_at"]
+        fields = [
+            "id",
+            "neighbourhood",
+            "issued_by",
+            "issued_at",
+            "expires_at",
+            "redeemed",
+            "redeemed_at",
+        ]
 
     def get_redeemed(self, code: ResidenceCode) -> bool:
         return code.redeemed_at is not None

@@ -1,12 +1,11 @@
-"""Auth, neighbourhoods, residence codes and residency. Thin: serializer -> service -> serializer."""
+"""Auth, neighbourhoods, residence codes, residency. Serializer -> service -> serializer."""
 
 from __future__ import annotations
 
 from django.contrib.auth import authenticate
 from django.db.models import QuerySet
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics, mixins, status, viewsets
+from rest_framework import generics, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -19,6 +18,7 @@ from community import selectors, services
 from community.errors import InvalidCredentials, NotCoordinator
 from community.models import Membership, Neighbourhood, ResidenceCode, Wijk
 
+from ..permissions import acting_user
 from . import serializers as s
 
 
@@ -64,14 +64,14 @@ class MeView(APIView):
 
     @extend_schema(responses=s.MeSerializer)
     def get(self, request: Request) -> Response:
-        user = request.user
+        user = acting_user(request)
         roles = Membership.objects.filter(user=user, active=True).select_related("cooperative")
         body = {
             "id": user.pk,
             "username": user.get_username(),
             "email": getattr(user, "email", ""),
             "roles": roles,
-            "residency": selectors.current_residency(user=user),  # type: ignore[arg-type]
+            "residency": selectors.current_residency(user=user),
         }
         return Response(s.MeSerializer(body).data)
 
@@ -112,7 +112,7 @@ class NeighbourhoodViewSet(viewsets.ReadOnlyModelViewSet):
             batch = services.residence_codes_issue(
                 neighbourhood=neighbourhood,
                 count=data.validated_data["count"],
-                acting_user=request.user,  # type: ignore[arg-type]
+                acting_user=acting_user(request),
             )
             body = {
                 "neighbourhood": neighbourhood.pk,
@@ -120,9 +120,11 @@ class NeighbourhoodViewSet(viewsets.ReadOnlyModelViewSet):
                 "expires_at": batch.expires_at,
                 "codes": batch.codes,
             }
-            return Response(s.ResidenceCodeBatchSerializer(body).data, status=status.HTTP_201_CREATED)
+            return Response(
+                s.ResidenceCodeBatchSerializer(body).data, status=status.HTTP_201_CREATED
+            )
         if not selectors.user_has_role(
-            user=request.user, role="coordinator", neighbourhood=neighbourhood  # type: ignore[arg-type]
+            user=acting_user(request), role="coordinator", neighbourhood=neighbourhood
         ):
             raise NotCoordinator()
         page = self.paginate_queryset(
@@ -139,7 +141,7 @@ class ResidenceCodeListView(generics.ListAPIView):
     filterset_fields = ["neighbourhood"]
 
     def get_queryset(self) -> QuerySet[ResidenceCode]:
-        mine = selectors.neighbourhoods_for_role(user=self.request.user, role="coordinator")  # type: ignore[arg-type]
+        mine = selectors.neighbourhoods_for_role(user=acting_user(self.request), role="coordinator")
         return ResidenceCode.objects.filter(neighbourhood__in=mine).select_related("issued_by")
 
 
@@ -155,6 +157,6 @@ class VerifyResidencyView(APIView):
         data = s.VerifySerializer(data=request.data)
         data.is_valid(raise_exception=True)
         residency = services.residency_verify(
-            user=request.user, code=data.validated_data["code"]  # type: ignore[arg-type]
+            user=acting_user(request), code=data.validated_data["code"]
         )
         return Response(s.ResidencySerializer(residency).data, status=status.HTTP_201_CREATED)

@@ -52,9 +52,13 @@ def neighbourhood(slug: str) -> Neighbourhood:
     return Neighbourhood.objects.get(slug=slug)
 
 
-def make_resident(*, neighbourhood: Neighbourhood, coordinator: User, user: User | None = None) -> User:
+def make_resident(
+    *, neighbourhood: Neighbourhood, coordinator: User, user: User | None = None
+) -> User:
     """A verified resident, made the real way: a code issued and redeemed."""
     user = user or UserFactory()
-    batch = services.residence_codes_issue(neighbourhood=neighbourhood, count=1, acting_user=coordinator)
+    batch = services.residence_codes_issue(
+        neighbourhood=neighbourhood, count=1, acting_user=coordinator
+    )
     services.residency_verify(user=user, code=batch.codes[0])
     return user

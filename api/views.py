@@ -1,0 +1,27 @@
+"""JSON answers for URLs no view matched and for unexpected failures under /api/."""
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
+from django.views import defaults
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return JsonResponse({"code": "not_found", "detail": _("That does not exist.")}, status=404)
+    return defaults.page_not_found(request, exception)  # type: ignore[arg-type]
+
+
+def server_error(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {
+                "code": "server_error",
+                "detail": _(
+                    "Something went wrong on our side. It has been logged; please try again later."
+                ),
+            },
+            status=500,
+        )
+    return defaults.server_error(request)

@@ -88,5 +88,5 @@ def _audit_denial(request: Any, code: str) -> None:
     audit_log(
         actor=getattr(request, "user", None),
         action="permission_denied",
-        data={"method": request.method, "path": request.path[:300], "code": code},
+        data={"method": request.method, "path": request.path[:300], "error": code},
     )

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.views import defaults
@@ -25,3 +26,10 @@ def server_error(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpRespons
             status=500,
         )
     return defaults.server_error(request)
+
+
+def health(request: HttpRequest) -> HttpResponse:
+    """Liveness and database reachability, for the container health check."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})

@@ -102,7 +102,7 @@ PRIVATE_MEDIA_ROOT = env.path("PRIVATE_MEDIA_ROOT", default=BASE_DIR / "var" / "
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
-EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="buurtfonds <noreply@buurtfonds.invalid>")
 
 # Keyed hashes of residence codes: the key lives outside the database, so a

@@ -1,0 +1,123 @@
+"""Deployment files and settings agree with each other, and production refuses to start unsafe."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+SETTINGS = ROOT / "backend" / "settings"
+ENV_NAME = re.compile(r"""(?:env(?:\.\w+)?|_required)\(\s*"([A-Z][A-Z0-9_]+)\"""")
+# Read only in development or for tuning; deployment runs without them.
+NOT_FOR_DEPLOYMENT = {
+    "DJANGO_DEBUG",
+    "DEMO_PASSWORD",
+    "LOG_LEVEL",
+    "THROTTLE_AUTH_RATE",
+    "THROTTLE_VERIFY_RATE",
+    "DJANGO_STATIC_ROOT",
+    "DEFAULT_FROM_EMAIL",
+    "RESIDENCE_CODE_VALID_DAYS",
+    "DJANGO_SECURE_SSL_REDIRECT",
+    "EMAIL_BACKEND",
+}
+
+
+def settings_env_names() -> set[str]:
+    names: set[str] = set()
+    for path in SETTINGS.glob("*.py"):
+        names |= set(ENV_NAME.findall(path.read_text()))
+    return names
+
+
+def run_production(env_overrides: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "RESIDENCE_"))}
+    env.update({"DJANGO_SETTINGS_MODULE": "backend.settings.production", **env_overrides})
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    result = run_production({"RESIDENCE_CODE_KEY": "k", "DJANGO_ALLOWED_HOSTS": "x.org"}, "check")
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY must be set in production" in result.stderr
+
+
+def test_production_refuses_to_start_without_a_residence_code_key():
+    result = run_production(
+        {"DJANGO_SECRET_KEY": "s" * 60, "DJANGO_ALLOWED_HOSTS": "x.org"}, "check"
+    )
+    assert result.returncode != 0
+    assert "RESIDENCE_CODE_KEY must be set in production" in result.stderr
+
+
+def test_production_passes_check_deploy_with_real_secrets():
+    secret = "Zq8" + "x7Lm2Pa9Rt4Vb6Nc1" * 4
+    result = run_production(
+        {
+            "DJANGO_SECRET_KEY": secret,
+            "RESIDENCE_CODE_KEY": "r" * 40,
+            "DJANGO_ALLOWED_HOSTS": "x.org",
+        },
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_production_security_settings():
+    env = {
+        "DJANGO_SECRET_KEY": "s" * 60,
+        "RESIDENCE_CODE_KEY": "r",
+        "DJANGO_ALLOWED_HOSTS": "x.org",
+    }
+    code = (
+        "from django.conf import settings as s;"
+        "print(s.SECURE_HSTS_SECONDS, s.SESSION_COOKIE_AGE, s.SESSION_SAVE_EVERY_REQUEST,"
+        " s.PASSWORD_RESET_TIMEOUT, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.DEBUG)"
+    )
+    result = run_production(env, "shell", "--no-imports", "-c", code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["31536000", "1800", "True", "3600", "True", "True", "False"]
+
+
+def test_compose_has_the_services_and_every_variable_deployment_needs():
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
+    services = compose["services"]
+    assert set(services) == {"postgres", "redis", "web", "worker", "beat"}
+    for name in ("postgres", "redis", "web"):
+        assert "healthcheck" in services[name], name
+    needed = settings_env_names() - NOT_FOR_DEPLOYMENT
+    for name in ("web", "worker", "beat"):
+        environment = services[name]["environment"]
+        assert environment["DJANGO_SETTINGS_MODULE"] == "backend.settings.production"
+        assert needed <= set(environment), f"{name} lacks {needed - set(environment)}"
+        assert "@postgres:5432/" in environment["DATABASE_URL"]
+        assert environment["CELERY_BROKER_URL"].startswith("redis://redis:6379/")
+        assert services[name]["depends_on"]["postgres"]["condition"] == "service_healthy"
+    web = " ".join(services["web"]["command"])
+    assert web.index("migrate") < web.index("gunicorn backend.wsgi:application")
+    assert "celery -A backend worker" in " ".join(services["worker"]["command"])
+    assert "celery -A backend beat" in " ".join(services["beat"]["command"])
+    assert set(compose["volumes"]) >= {"postgres-data", "redis-data", "private-media"}
+
+
+def test_dockerfile_copies_every_package_the_project_installs():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    for package in ("backend", "community", "grants", "voting", "ledger", "api", "locale"):
+        assert f"COPY {package} ./{package}" in dockerfile
+
+
+def test_readme_starts_with_the_two_commands_and_documents_every_variable():
+    readme = (ROOT / "README.md").read_text()
+    first_lines = readme.splitlines()[:6]
+    assert any(line.startswith("DEMO_PASSWORD=") and "scripts/run" in line for line in first_lines)
+    assert any(line.startswith("scripts/test") for line in first_lines)
+    for name in settings_env_names() - {"EMAIL_BACKEND"}:
+        assert f"`{name}`" in readme, name

@@ -4,7 +4,7 @@ from collections.abc import Callable
 
 from .models import Cooperative, MemberOrganisation, Membership, Neighbourhood, User
 from .selectors import current_residency
-from .services import residence_codes_issue, residency_verify
+from .services import membership_grant, residence_codes_issue, residency_verify
 
 CITY = "Stadscoöperatie Utrecht"
 BUURT_COOP = "Buurtcoöperatie Dichterswijk en Rivierenwijk"
@@ -45,10 +45,9 @@ def seed(*, password: str, log: Callable[[str], object]) -> None:
     bbbo.neighbourhoods.add(buurt)
 
     for username, role in DEMO_ROLES.items():
-        user = _demo_user(username, password)
-        user.is_staff = True  # coordinators and board members use the admin
-        user.save(update_fields=["is_staff"])
-        Membership.objects.get_or_create(user=user, cooperative=coop, role=role)
+        membership_grant(
+            user=_demo_user(username, password), cooperative=coop, role=role, acting_user=None
+        )
 
     # A resident verified the way every resident is: with a code from a letter.
     resident = _demo_user("demo-resident", password)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import IntegrityError, transaction
@@ -23,7 +24,7 @@ from .errors import (
     ResidenceCodeUsed,
     UsernameTaken,
 )
-from .models import Neighbourhood, ResidenceCode, Residency, User
+from .models import Cooperative, Membership, Neighbourhood, ResidenceCode, Residency, User
 from .selectors import user_has_role
 
 # No 0/O, 1/I/L, 2/Z, 5/S, 8/B: codes are typed over from paper by people of all ages.
@@ -53,6 +54,77 @@ def user_register(*, username: str, email: str, password: str) -> User:
     except IntegrityError as exc:
         raise UsernameTaken() from exc
     return user
+
+
+# What each role may see and do in the admin (Django model permissions).
+ADMIN_PERMISSIONS: dict[str, list[str]] = {
+    Membership.Role.COORDINATOR: [
+        "view_neighbourhood",
+        "view_wijk",
+        "view_cooperative",
+        "view_memberorganisation",
+        "add_memberorganisation",
+        "change_memberorganisation",
+        "view_residencecode",
+        "view_residency",
+        "view_auditevent",
+    ],
+    Membership.Role.BOARD: [
+        "view_neighbourhood",
+        "view_wijk",
+        "view_cooperative",
+        "change_cooperative",
+        "view_membership",
+        "view_memberorganisation",
+        "add_memberorganisation",
+        "change_memberorganisation",
+        "view_residency",
+        "view_auditevent",
+    ],
+    Membership.Role.TREASURER: ["view_cooperative", "view_auditevent"],
+}
+ROLE_GROUP_NAMES = {
+    Membership.Role.COORDINATOR: "Coördinatoren",
+    Membership.Role.BOARD: "Bestuursleden",
+    Membership.Role.TREASURER: "Penningmeesters",
+}
+
+
+def role_group(role: str) -> Group:
+    """The admin group of a role, with its permissions (created when first needed)."""
+    group, created = Group.objects.get_or_create(name=ROLE_GROUP_NAMES[role])
+    if created or group.permissions.count() != len(ADMIN_PERMISSIONS[role]):
+        group.permissions.set(
+            Permission.objects.filter(
+                content_type__app_label="community", codename__in=ADMIN_PERMISSIONS[role]
+            )
+        )
+    return group
+
+
+def membership_grant(
+    *, user: User, cooperative: Cooperative, role: str, acting_user: User | None
+) -> Membership:
+    """Give ``user`` a role in ``cooperative``, with access to the admin for that role."""
+    with transaction.atomic():
+        membership, created = Membership.objects.get_or_create(
+            user=user, cooperative=cooperative, role=role, defaults={"active": True}
+        )
+        if not membership.active:
+            membership.active = True
+            membership.save(update_fields=["active"])
+        if not user.is_staff:
+            user.is_staff = True
+            user.save(update_fields=["is_staff"])
+        user.groups.add(role_group(role))
+        if created:
+            audit_log(
+                actor=acting_user,
+                action="membership_granted",
+                obj=membership,
+                data={"user": user.username, "cooperative": cooperative.slug, "role": role},
+            )
+    return membership
 
 
 def normalise_residence_code(raw: str) -> str:

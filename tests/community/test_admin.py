@@ -34,3 +34,14 @@ def test_audit_events_cannot_be_added_changed_or_deleted_in_the_admin(admin_clie
     delete = admin_client.post(f"/admin/community/auditevent/{event.pk}/delete/", {"post": "yes"})
     assert delete.status_code == 403
     assert AuditEvent.objects.get(pk=event.pk).action == "residency_verified"
+
+
+def test_a_coordinator_works_in_the_admin_within_their_role(client, coop_a, user):
+    from community.services import membership_grant
+
+    membership_grant(user=user, cooperative=coop_a, role="coordinator", acting_user=None)
+    client.force_login(user)
+    assert client.get("/admin/community/memberorganisation/add/").status_code == 200
+    assert client.get("/admin/community/residencecode/").status_code == 200
+    assert client.get("/admin/community/user/").status_code == 403  # no account management
+    assert AuditEvent.objects.filter(action="membership_granted").count() == 1

@@ -83,7 +83,7 @@ ADMIN_PERMISSIONS: dict[str, list[str]] = {
     ],
     Membership.Role.TREASURER: ["view_cooperative", "view_auditevent"],
 }
-ROLE_GROUP_NAMES = {
+ROLE_GROUP_NAMES: dict[str, str] = {
     Membership.Role.COORDINATOR: "Coördinatoren",
     Membership.Role.BOARD: "Bestuursleden",
     Membership.Role.TREASURER: "Penningmeesters",

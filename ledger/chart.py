@@ -5,27 +5,28 @@ administration; ``pot`` is 3100 for a Buurtfonds and 3200 for an innovation
 pot, ``reserved`` 3110 or 3210; the earmark is the fund or, below it, the
 application):
 
-===========================  =========================================  =========================================
-money event                  debit                                      credit
-===========================  =========================================  =========================================
-subsidy received             1000 Bank                                  8000 Subsidie gemeente
-membership fee               1000 Bank                                  8100 Contributies
-sponsoring                   1000 Bank                                  8200 Sponsoring
-deposit into a fund          1000 Bank; 9100 Toevoeging bestemmingsfonds  8xxx income of its source; pot
-reservation                  pot (application)                          reserved (application)
-release                      reserved (application)                     pot (application)
-commitment                   4100 Verstrekte bijdragen;                 2100 Te betalen bijdragen;
-                             reserved (application)                     9110 Onttrekking bestemmingsfondsen
-cancellation (commitment)    2100 Te betalen bijdragen;                 4100 Verstrekte bijdragen;
-                             9110 Onttrekking bestemmingsfondsen        pot (application)
-payout                       2100 Te betalen bijdragen                  1000 Bank
-unspent money returned       1300 Terug te ontvangen bijdragen;         4100 Verstrekte bijdragen;
-                             9110 Onttrekking bestemmingsfondsen        pot (application)
-crowdfunding received        1100 Stripe-tussenrekening                 8400 Crowdfunding
-processor fee                4300 Betalingskosten                       1100 Stripe-tussenrekening
-refund                       8400 Crowdfunding                          1100 Stripe-tussenrekening
-processor payout             1000 Bank                                  1100 Stripe-tussenrekening
-===========================  =========================================  =========================================
+==========================  =====================================  ==============================
+money event                 debit                                  credit
+==========================  =====================================  ==============================
+subsidy received            1000 Bank                              8000 Subsidie gemeente
+membership fee              1000 Bank                              8100 Contributies
+sponsoring                  1000 Bank                              8200 Sponsoring
+deposit into a fund         1000 Bank;                             8xxx income of its source;
+                            9100 Toevoeging bestemmingsfondsen     pot
+reservation                 pot                                    reserved
+release                     reserved                               pot
+commitment                  4100 Verstrekte bijdragen;             2100 Te betalen bijdragen;
+                            reserved                               9110 Onttrekking bestemmingsf.
+cancellation (commitment)   2100 Te betalen bijdragen;             4100 Verstrekte bijdragen;
+                            9110 Onttrekking bestemmingsfondsen    pot
+payout                      2100 Te betalen bijdragen              1000 Bank
+unspent money returned      1300 Terug te ontvangen bijdragen;     4100 Verstrekte bijdragen;
+                            9110 Onttrekking bestemmingsfondsen    pot
+crowdfunding received       1100 Stripe-tussenrekening             8400 Crowdfunding
+processor fee               4300 Betalingskosten                   1100 Stripe-tussenrekening
+refund                      8400 Crowdfunding                      1100 Stripe-tussenrekening
+processor payout            1000 Bank                              1100 Stripe-tussenrekening
+==========================  =====================================  ==============================
 
 Why the appropriation lines (9100/9110): under RJ 640 money set aside for a
 purpose is a *bestemmingsfonds* in equity. Income still shows as income and
@@ -81,24 +82,65 @@ OWN_SOURCES = frozenset(INCOME_BY_SOURCE) - {"subsidy"}
 CHART: tuple[ChartAccount, ...] = (
     ChartAccount(BANK, "Bank", "asset", "", "Liquide middelen"),
     ChartAccount(PROCESSOR_CLEARING, "Stripe-tussenrekening", "asset", "", "Liquide middelen"),
-    ChartAccount(GRANT_REFUNDS_RECEIVABLE, "Terug te ontvangen bijdragen", "asset", "", "Vorderingen"),
+    ChartAccount(
+        GRANT_REFUNDS_RECEIVABLE, "Terug te ontvangen bijdragen", "asset", "", "Vorderingen"
+    ),
     ChartAccount(GRANTS_PAYABLE, "Te betalen bijdragen", "liability", "", "Kortlopende schulden"),
     ChartAccount(GENERAL_RESERVE, "Algemene reserve", "equity", "", "Reserves"),
-    ChartAccount(FUND_POT, "Bestemmingsfonds buurtfondsen – beschikbaar", "equity", "", "Bestemmingsfondsen"),
-    ChartAccount(FUND_RESERVED, "Bestemmingsfonds buurtfondsen – gereserveerd", "equity", "", "Bestemmingsfondsen"),
-    ChartAccount(INNOVATION_POT, "Innovatiereserve – beschikbaar", "equity", "", "Bestemmingsfondsen"),
-    ChartAccount(INNOVATION_RESERVED, "Innovatiereserve – gereserveerd", "equity", "", "Bestemmingsfondsen"),
-    ChartAccount(GRANTS, "Verstrekte bijdragen aan initiatieven", "expense", "", "Lasten: besteed aan de doelstelling"),
-    ChartAccount(PAYMENT_FEES, "Betalingskosten", "expense", "", "Lasten: kosten beheer en administratie"),
-    ChartAccount("8000", "Subsidie gemeente", "income", "subsidy", "Baten: subsidies van overheden"),
+    ChartAccount(
+        FUND_POT, "Bestemmingsfonds buurtfondsen – beschikbaar", "equity", "", "Bestemmingsfondsen"
+    ),
+    ChartAccount(
+        FUND_RESERVED,
+        "Bestemmingsfonds buurtfondsen – gereserveerd",
+        "equity",
+        "",
+        "Bestemmingsfondsen",
+    ),
+    ChartAccount(
+        INNOVATION_POT, "Innovatiereserve – beschikbaar", "equity", "", "Bestemmingsfondsen"
+    ),
+    ChartAccount(
+        INNOVATION_RESERVED, "Innovatiereserve – gereserveerd", "equity", "", "Bestemmingsfondsen"
+    ),
+    ChartAccount(
+        GRANTS,
+        "Verstrekte bijdragen aan initiatieven",
+        "expense",
+        "",
+        "Lasten: besteed aan de doelstelling",
+    ),
+    ChartAccount(
+        PAYMENT_FEES, "Betalingskosten", "expense", "", "Lasten: kosten beheer en administratie"
+    ),
+    ChartAccount(
+        "8000", "Subsidie gemeente", "income", "subsidy", "Baten: subsidies van overheden"
+    ),
     ChartAccount("8100", "Contributies", "income", "membership_fees", "Baten: contributies"),
     ChartAccount("8200", "Sponsoring", "income", "sponsoring", "Baten: sponsorbijdragen"),
-    ChartAccount("8300", "Bijdragen deelnemers", "income", "participants", "Baten: bijdragen deelnemers"),
+    ChartAccount(
+        "8300", "Bijdragen deelnemers", "income", "participants", "Baten: bijdragen deelnemers"
+    ),
     ChartAccount("8400", "Crowdfunding", "income", "crowdfunding", "Baten: giften (crowdfunding)"),
     ChartAccount("8500", "Donaties en giften", "income", "donations", "Baten: giften en donaties"),
     ChartAccount("8900", "Overige baten", "income", "other", "Baten: overige baten"),
-    ChartAccount(ADDITION_TO_FUNDS, "Toevoeging bestemmingsfondsen", "appropriation", "", "Resultaatbestemming"),
-    ChartAccount(WITHDRAWAL_FROM_FUNDS, "Onttrekking bestemmingsfondsen", "appropriation", "", "Resultaatbestemming"),
+    ChartAccount(
+        ADDITION_TO_FUNDS,
+        "Toevoeging bestemmingsfondsen",
+        "appropriation",
+        "",
+        "Resultaatbestemming",
+    ),
+    ChartAccount(
+        WITHDRAWAL_FROM_FUNDS,
+        "Onttrekking bestemmingsfondsen",
+        "appropriation",
+        "",
+        "Resultaatbestemming",
+    ),
 )
 
-POT_ACCOUNTS = {"fund": (FUND_POT, FUND_RESERVED), "innovation": (INNOVATION_POT, INNOVATION_RESERVED)}
+POT_ACCOUNTS = {
+    "fund": (FUND_POT, FUND_RESERVED),
+    "innovation": (INNOVATION_POT, INNOVATION_RESERVED),
+}

@@ -172,7 +172,9 @@ class FiscalPeriod(models.Model):
         verbose_name_plural = _("periods")
         constraints = [
             models.UniqueConstraint(fields=["year", "month"], name="ledger_period_unique"),
-            models.CheckConstraint(condition=Q(month__gte=1, month__lte=12), name="ledger_period_month"),
+            models.CheckConstraint(
+                condition=Q(month__gte=1, month__lte=12), name="ledger_period_month"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -270,11 +272,16 @@ class JournalLine(AppendOnly):
         verbose_name = _("journal line")
         verbose_name_plural = _("journal lines")
         constraints = [
-            models.CheckConstraint(condition=Q(amount_cents__gt=0), name="ledger_line_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(amount_cents__gt=0), name="ledger_line_amount_positive"
+            ),
             models.CheckConstraint(condition=Q(side__in=["D", "C"]), name="ledger_line_side"),
             models.CheckConstraint(condition=Q(currency=CURRENCY), name="ledger_line_currency_eur"),
         ]
-        indexes = [models.Index(fields=["earmark", "account"]), models.Index(fields=["account", "project"])]
+        indexes = [
+            models.Index(fields=["earmark", "account"]),
+            models.Index(fields=["account", "project"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.side} {self.account.code} {self.amount_cents}"

@@ -120,7 +120,9 @@ def _application_event(
     names = {"pot": pot_account, "reserved": reserved}
     lines: list[Line] = []
     for debit, credit in lines_for:
-        lines += _pair(names.get(debit, debit), names.get(credit, credit), amount_cents, application)
+        lines += _pair(
+            names.get(debit, debit), names.get(credit, credit), amount_cents, application
+        )
     return entry_post(
         lines=lines,
         idempotency_key=idempotency_key,
@@ -130,79 +132,128 @@ def _application_event(
     )
 
 
-def post_release(*, application: Earmark, amount_cents: int, idempotency_key: str, actor_id: int | None = None) -> JournalEntry:
+def post_release(
+    *, application: Earmark, amount_cents: int, idempotency_key: str, actor_id: int | None = None
+) -> JournalEntry:
     """A rejected or withdrawn application gives its reservation back to the pot."""
     return _application_event(
-        Kind.RELEASE, (("reserved", "pot"),),
-        application=application, amount_cents=amount_cents, idempotency_key=idempotency_key,
-        description="Vrijgave reservering", actor_id=actor_id,
+        Kind.RELEASE,
+        (("reserved", "pot"),),
+        application=application,
+        amount_cents=amount_cents,
+        idempotency_key=idempotency_key,
+        description="Vrijgave reservering",
+        actor_id=actor_id,
     )
 
 
-def post_commitment(*, application: Earmark, amount_cents: int, idempotency_key: str, actor_id: int | None = None) -> JournalEntry:
+def post_commitment(
+    *, application: Earmark, amount_cents: int, idempotency_key: str, actor_id: int | None = None
+) -> JournalEntry:
     """An approved application: the reservation becomes a grant payable."""
     return _application_event(
-        Kind.COMMITMENT, ((chart.GRANTS, chart.GRANTS_PAYABLE), ("reserved", chart.WITHDRAWAL_FROM_FUNDS)),
-        application=application, amount_cents=amount_cents, idempotency_key=idempotency_key,
-        description="Toekenning", actor_id=actor_id,
+        Kind.COMMITMENT,
+        ((chart.GRANTS, chart.GRANTS_PAYABLE), ("reserved", chart.WITHDRAWAL_FROM_FUNDS)),
+        application=application,
+        amount_cents=amount_cents,
+        idempotency_key=idempotency_key,
+        description="Toekenning",
+        actor_id=actor_id,
     )
 
 
-def post_cancellation(*, application: Earmark, amount_cents: int, idempotency_key: str, actor_id: int | None = None) -> JournalEntry:
+def post_cancellation(
+    *, application: Earmark, amount_cents: int, idempotency_key: str, actor_id: int | None = None
+) -> JournalEntry:
     """A commitment cancelled before payout: the money goes back to the pot."""
     return _application_event(
-        Kind.CANCELLATION, ((chart.GRANTS_PAYABLE, chart.GRANTS), (chart.WITHDRAWAL_FROM_FUNDS, "pot")),
-        application=application, amount_cents=amount_cents, idempotency_key=idempotency_key,
-        description="Intrekking toekenning", actor_id=actor_id,
+        Kind.CANCELLATION,
+        ((chart.GRANTS_PAYABLE, chart.GRANTS), (chart.WITHDRAWAL_FROM_FUNDS, "pot")),
+        application=application,
+        amount_cents=amount_cents,
+        idempotency_key=idempotency_key,
+        description="Intrekking toekenning",
+        actor_id=actor_id,
     )
 
 
-def post_payout(*, application: Earmark, amount_cents: int, idempotency_key: str, actor_id: int | None = None) -> JournalEntry:
+def post_payout(
+    *, application: Earmark, amount_cents: int, idempotency_key: str, actor_id: int | None = None
+) -> JournalEntry:
     """The grant paid from the bank to the applicant."""
     return _application_event(
-        Kind.PAYOUT, ((chart.GRANTS_PAYABLE, chart.BANK),),
-        application=application, amount_cents=amount_cents, idempotency_key=idempotency_key,
-        description="Uitbetaling", actor_id=actor_id,
+        Kind.PAYOUT,
+        ((chart.GRANTS_PAYABLE, chart.BANK),),
+        application=application,
+        amount_cents=amount_cents,
+        idempotency_key=idempotency_key,
+        description="Uitbetaling",
+        actor_id=actor_id,
     )
 
 
-def post_unspent_return(*, application: Earmark, amount_cents: int, idempotency_key: str, actor_id: int | None = None) -> JournalEntry:
+def post_unspent_return(
+    *, application: Earmark, amount_cents: int, idempotency_key: str, actor_id: int | None = None
+) -> JournalEntry:
     """Money paid but not spent: owed back by the applicant, and back in the pot."""
     return _application_event(
         Kind.UNSPENT_RETURN,
         ((chart.GRANT_REFUNDS_RECEIVABLE, chart.GRANTS), (chart.WITHDRAWAL_FROM_FUNDS, "pot")),
-        application=application, amount_cents=amount_cents, idempotency_key=idempotency_key,
-        description="Niet bestede bijdrage terug", actor_id=actor_id,
+        application=application,
+        amount_cents=amount_cents,
+        idempotency_key=idempotency_key,
+        description="Niet bestede bijdrage terug",
+        actor_id=actor_id,
     )
 
 
-def post_crowdfunding(*, earmark: Earmark, amount_cents: int, idempotency_key: str, description: str) -> JournalEntry:
+def post_crowdfunding(
+    *, earmark: Earmark, amount_cents: int, idempotency_key: str, description: str
+) -> JournalEntry:
     """A crowdfunding top-up received through the payment processor."""
     return entry_post(
-        lines=_pair(chart.PROCESSOR_CLEARING, chart.INCOME_BY_SOURCE["crowdfunding"], amount_cents, earmark),
-        idempotency_key=idempotency_key, kind=Kind.CROWDFUNDING, description=description,
+        lines=_pair(
+            chart.PROCESSOR_CLEARING, chart.INCOME_BY_SOURCE["crowdfunding"], amount_cents, earmark
+        ),
+        idempotency_key=idempotency_key,
+        kind=Kind.CROWDFUNDING,
+        description=description,
     )
 
 
-def post_processor_fee(*, earmark: Earmark | None, amount_cents: int, idempotency_key: str, description: str) -> JournalEntry:
+def post_processor_fee(
+    *, earmark: Earmark | None, amount_cents: int, idempotency_key: str, description: str
+) -> JournalEntry:
     """The payment processor's fee, taken from the clearing account."""
     return entry_post(
         lines=_pair(chart.PAYMENT_FEES, chart.PROCESSOR_CLEARING, amount_cents, earmark),
-        idempotency_key=idempotency_key, kind=Kind.PROCESSOR_FEE, description=description,
+        idempotency_key=idempotency_key,
+        kind=Kind.PROCESSOR_FEE,
+        description=description,
     )
 
 
-def post_refund(*, earmark: Earmark, amount_cents: int, idempotency_key: str, description: str) -> JournalEntry:
+def post_refund(
+    *, earmark: Earmark, amount_cents: int, idempotency_key: str, description: str
+) -> JournalEntry:
     """A crowdfunding payment given back to the payer."""
     return entry_post(
-        lines=_pair(chart.INCOME_BY_SOURCE["crowdfunding"], chart.PROCESSOR_CLEARING, amount_cents, earmark),
-        idempotency_key=idempotency_key, kind=Kind.REFUND, description=description,
+        lines=_pair(
+            chart.INCOME_BY_SOURCE["crowdfunding"], chart.PROCESSOR_CLEARING, amount_cents, earmark
+        ),
+        idempotency_key=idempotency_key,
+        kind=Kind.REFUND,
+        description=description,
     )
 
 
-def post_processor_payout(*, amount_cents: int, idempotency_key: str, description: str) -> JournalEntry:
+def post_processor_payout(
+    *, amount_cents: int, idempotency_key: str, description: str
+) -> JournalEntry:
     """The payment processor transfers its balance to the bank."""
     return entry_post(
         lines=_pair(chart.BANK, chart.PROCESSOR_CLEARING, amount_cents, None),
-        idempotency_key=idempotency_key, kind=Kind.PROCESSOR_PAYOUT, description=description,
+        idempotency_key=idempotency_key,
+        kind=Kind.PROCESSOR_PAYOUT,
+        description=description,
     )

@@ -58,7 +58,9 @@ def pot_balance(pot: Earmark) -> PotBalance:
         .values("account__code", "entry__kind")
         .annotate(total=Sum(SIGNED))
     )
-    by: dict[tuple[str, str], int] = {(r["account__code"], r["entry__kind"]): -int(r["total"]) for r in rows}
+    by: dict[tuple[str, str], int] = {
+        (r["account__code"], r["entry__kind"]): -int(r["total"]) for r in rows
+    }
 
     def credit(account: str, kind: str | None = None) -> int:
         return sum(v for (a, k), v in by.items() if a == account and (kind is None or k == kind))
@@ -88,8 +90,12 @@ def earmark_balance(earmark: Earmark) -> PotBalance:
         deposited_cents=0,
         reserved_cents=sum(v for (a, _), v in by.items() if a == reserved),
         committed_cents=sum(v for (a, _), v in by.items() if a == chart.GRANTS_PAYABLE),
-        paid_cents=-sum(v for (a, k), v in by.items() if a == chart.GRANTS_PAYABLE and k == Kind.PAYOUT),
-        returned_cents=sum(v for (a, k), v in by.items() if a == pot_account and k == Kind.UNSPENT_RETURN),
+        paid_cents=-sum(
+            v for (a, k), v in by.items() if a == chart.GRANTS_PAYABLE and k == Kind.PAYOUT
+        ),
+        returned_cents=sum(
+            v for (a, k), v in by.items() if a == pot_account and k == Kind.UNSPENT_RETURN
+        ),
         available_cents=sum(v for (a, _), v in by.items() if a == pot_account),
     )
 
@@ -113,7 +119,9 @@ def _year_lines(year: int, project: ProjectAdministration | None = None) -> Quer
     return lines.filter(project=project) if project is not None else lines
 
 
-def trial_balance(*, year: int, project: ProjectAdministration | None = None) -> list[TrialBalanceRow]:
+def trial_balance(
+    *, year: int, project: ProjectAdministration | None = None
+) -> list[TrialBalanceRow]:
     """Debit and credit totals per account over the entries of a fiscal year."""
     totals = (
         _year_lines(year, project)
@@ -157,7 +165,9 @@ class IncomeStatement:
     result_after_appropriation_cents: int
 
 
-def _statement_lines(rows: list[TrialBalanceRow], types: set[str], sign: int) -> list[StatementLine]:
+def _statement_lines(
+    rows: list[TrialBalanceRow], types: set[str], sign: int
+) -> list[StatementLine]:
     lines_by_code = {a.code: a for a in Account.objects.filter(code__in=[r.code for r in rows])}
     return [
         StatementLine(r.code, r.name, lines_by_code[r.code].rj640_line, sign * r.balance_cents)
@@ -268,13 +278,16 @@ def own_contribution(
     for r in income_rows:
         own.setdefault(r["project_id"], {})[r["account__source"]] = -int(r["total"])
     needed = {r["project_id"]: int(r["total"]) for r in expense_rows}
-    projects = {p.pk: p for p in ProjectAdministration.objects.filter(pk__in=set(own) | set(needed))}
+    ids = {pk for pk in set(own) | set(needed) if pk is not None}
+    projects = {p.pk: p for p in ProjectAdministration.objects.filter(pk__in=ids)}
     report = []
     for pk in sorted(projects, key=lambda k: projects[k].code):
         by_source = {s: own.get(pk, {}).get(s, 0) for s in sorted(chart.OWN_SOURCES)}
         total_own = sum(by_source.values())
         need = needed.get(pk, 0)
-        ratio = (Decimal(total_own) / Decimal(need)).quantize(Decimal("0.0001")) if need > 0 else None
+        ratio = (
+            (Decimal(total_own) / Decimal(need)).quantize(Decimal("0.0001")) if need > 0 else None
+        )
         report.append(
             OwnContribution(
                 project_code=projects[pk].code,
@@ -294,7 +307,9 @@ def own_income_of_earmark(earmark: Earmark) -> dict[str, int]:
     """Own income received for one application (or pot), by source."""
     rows = (
         JournalLine.objects.filter(
-            earmark=earmark, account__type=Account.Type.INCOME, account__source__in=chart.OWN_SOURCES
+            earmark=earmark,
+            account__type=Account.Type.INCOME,
+            account__source__in=chart.OWN_SOURCES,
         )
         .values("account__source")
         .annotate(total=Sum(SIGNED))

@@ -97,8 +97,8 @@ def _check_period_open(on: Date) -> None:
 
 def _same_entry(entry: JournalEntry, lines: Sequence[Line], kind: str) -> JournalEntry:
     stored = sorted(
-        (l.account.code, l.side, l.amount_cents, l.earmark_id, l.project_id)
-        for l in entry.lines.select_related("account")
+        (ln.account.code, ln.side, ln.amount_cents, ln.earmark_id, ln.project_id)
+        for ln in entry.lines.select_related("account")
     )
     if entry.kind != kind or stored != sorted(line.key() for line in lines):
         raise IdempotencyMismatch(extra={"entry": entry.pk})
@@ -184,13 +184,13 @@ def entry_reverse(
     """
     lines = [
         Line(
-            account=l.account.code,
-            side=C if l.side == D else D,
-            amount_cents=l.amount_cents,
-            earmark=l.earmark,
-            project=l.project,
+            account=ln.account.code,
+            side=C if ln.side == D else D,
+            amount_cents=ln.amount_cents,
+            earmark=ln.earmark,
+            project=ln.project,
         )
-        for l in entry.lines.select_related("account", "earmark", "project")
+        for ln in entry.lines.select_related("account", "earmark", "project")
     ]
     return entry_post(
         lines=lines,

@@ -4,6 +4,9 @@ import pytest
 from django.conf import settings
 from rest_framework.test import APIClient
 
+from community.models import Neighbourhood, Wijk
+from community.places import install_places
+from ledger.services import chart_install
 from tests.community.factories import (
     CooperativeFactory,
     MembershipFactory,
@@ -22,6 +25,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request):
+    """Tests with real transactions flush the tables, migration data included: put it back."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker and marker.kwargs.get("transaction"):
+        request.getfixturevalue("transactional_db")
+        install_places(Wijk, Neighbourhood)
+        chart_install()
 
 
 @pytest.fixture(autouse=True)

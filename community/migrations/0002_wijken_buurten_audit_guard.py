@@ -2,27 +2,8 @@
 and on PostgreSQL a trigger that keeps the audit trail append-only."""
 
 from django.db import migrations
-from django.utils.text import slugify
 
-PLACES = {
-    "West": ["Oog en Al", "Lombok/Leidseweg, Nieuw Engeland en Schepenbuurt"],
-    "Noordwest": ["Ondiep, 2e Daalsebuurt en Pijlsweerd", "Zuilen"],
-    "Overvecht": ["Overvecht Zuid", "Overvecht Noord"],
-    "Noordoost": ["Votulast", "Tuindorp", "Voordorp", "Wittevrouwen en Zeeheldenbuurt"],
-    "Oost": ["Oost (Abstede, Gansstraat, Oudwijk, Buiten Wittevrouwen)", "Uithof"],
-    "Binnenstad": ["Binnenstad"],
-    "Zuid": ["Lunetten", "Hoograven, Tolsteeg en Bokkenbuurt"],
-    "Zuidwest": ["Dichterswijk en Rivierenwijk", "Kanaleneiland en Transwijk"],
-    "Leidsche Rijn": [
-        "Terwijde, Het Zand (en De Wetering)",
-        "Parkwijk, Langerak en Leidsche Rijn Centrum (en LR-zuid)",
-    ],
-    "Vleuten-De Meern": [
-        "Dorpskern Vleuten met Haarzuilens",
-        "Dorpskern De Meern",
-        "Veldhuizen en Vleuterweide",
-    ],
-}
+from community.places import install_places
 
 AUDIT_GUARD = """
 CREATE FUNCTION community_audit_append_only() RETURNS trigger AS $$
@@ -49,14 +30,7 @@ DROP FUNCTION IF EXISTS community_audit_append_only();
 
 
 def load_places(apps, schema_editor):
-    Wijk = apps.get_model("community", "Wijk")
-    Neighbourhood = apps.get_model("community", "Neighbourhood")
-    for wijk_name, buurten in PLACES.items():
-        wijk, _ = Wijk.objects.get_or_create(slug=slugify(wijk_name), defaults={"name": wijk_name})
-        for name in buurten:
-            Neighbourhood.objects.get_or_create(
-                slug=slugify(name), defaults={"name": name, "wijk": wijk}
-            )
+    install_places(apps.get_model("community", "Wijk"), apps.get_model("community", "Neighbourhood"))
 
 
 def add_audit_guard(apps, schema_editor):

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 
 def lines_of(entry: JournalEntry) -> list[tuple[str, str, int]]:
-    return sorted((l.account.code, l.side, l.amount_cents) for l in entry.lines.all())
+    return sorted((ln.account.code, ln.side, ln.amount_cents) for ln in entry.lines.all())
 
 
 def balance(p):
@@ -21,7 +21,13 @@ def balance(p):
 @pytest.fixture
 def fund():
     p = pot()
-    postings.post_deposit(pot=p, amount_cents=1_500_000, source="subsidy", idempotency_key="dep:1", description="Initiatievenfonds 2019")
+    postings.post_deposit(
+        pot=p,
+        amount_cents=1_500_000,
+        source="subsidy",
+        idempotency_key="dep:1",
+        description="Initiatievenfonds 2019",
+    )
     return p
 
 
@@ -29,22 +35,33 @@ def test_deposit_is_income_set_aside_in_the_fund(fund):
     entry = JournalEntry.objects.get(idempotency_key="dep:1")
     assert entry.kind == "deposit"
     assert lines_of(entry) == [
-        ("1000", "D", 1_500_000), ("3100", "C", 1_500_000), ("8000", "C", 1_500_000), ("9100", "D", 1_500_000),
+        ("1000", "D", 1_500_000),
+        ("3100", "C", 1_500_000),
+        ("8000", "C", 1_500_000),
+        ("9100", "D", 1_500_000),
     ]
-    assert all(l.project == fund.project and l.earmark == fund for l in entry.lines.all())
+    assert all(ln.project == fund.project and ln.earmark == fund for ln in entry.lines.all())
     assert balance(fund) == {
-        "deposited_cents": 1_500_000, "reserved_cents": 0, "committed_cents": 0,
-        "paid_cents": 0, "returned_cents": 0, "available_cents": 1_500_000,
+        "deposited_cents": 1_500_000,
+        "reserved_cents": 0,
+        "committed_cents": 0,
+        "paid_cents": 0,
+        "returned_cents": 0,
+        "available_cents": 1_500_000,
     }
 
 
 def test_reservation_then_release(fund):
     app = application(fund)
-    reserve = postings.post_reservation(application=app, amount_cents=40_000, idempotency_key="a:submit")
+    reserve = postings.post_reservation(
+        application=app, amount_cents=40_000, idempotency_key="a:submit"
+    )
     assert lines_of(reserve) == [("3100", "D", 40_000), ("3110", "C", 40_000)]
     assert balance(fund)["reserved_cents"] == 40_000
     assert balance(fund)["available_cents"] == 1_460_000
-    release = postings.post_release(application=app, amount_cents=40_000, idempotency_key="a:reject")
+    release = postings.post_release(
+        application=app, amount_cents=40_000, idempotency_key="a:reject"
+    )
     assert lines_of(release) == [("3100", "C", 40_000), ("3110", "D", 40_000)]
     assert balance(fund)["reserved_cents"] == 0
     assert balance(fund)["available_cents"] == 1_500_000
@@ -53,19 +70,37 @@ def test_reservation_then_release(fund):
 def test_commitment_payout_and_unspent_return(fund):
     app = application(fund)
     postings.post_reservation(application=app, amount_cents=40_000, idempotency_key="a:submit")
-    commit = postings.post_commitment(application=app, amount_cents=40_000, idempotency_key="a:approve")
-    assert lines_of(commit) == [("2100", "C", 40_000), ("3110", "D", 40_000), ("4100", "D", 40_000), ("9110", "C", 40_000)]
+    commit = postings.post_commitment(
+        application=app, amount_cents=40_000, idempotency_key="a:approve"
+    )
+    assert lines_of(commit) == [
+        ("2100", "C", 40_000),
+        ("3110", "D", 40_000),
+        ("4100", "D", 40_000),
+        ("9110", "C", 40_000),
+    ]
     assert balance(fund)["committed_cents"] == 40_000 and balance(fund)["reserved_cents"] == 0
 
     payout = postings.post_payout(application=app, amount_cents=40_000, idempotency_key="a:pay")
     assert lines_of(payout) == [("1000", "C", 40_000), ("2100", "D", 40_000)]
     assert balance(fund)["paid_cents"] == 40_000 and balance(fund)["committed_cents"] == 0
 
-    back = postings.post_unspent_return(application=app, amount_cents=2_550, idempotency_key="a:report")
-    assert lines_of(back) == [("1300", "D", 2_550), ("3100", "C", 2_550), ("4100", "C", 2_550), ("9110", "D", 2_550)]
+    back = postings.post_unspent_return(
+        application=app, amount_cents=2_550, idempotency_key="a:report"
+    )
+    assert lines_of(back) == [
+        ("1300", "D", 2_550),
+        ("3100", "C", 2_550),
+        ("4100", "C", 2_550),
+        ("9110", "D", 2_550),
+    ]
     assert balance(fund) == {
-        "deposited_cents": 1_500_000, "reserved_cents": 0, "committed_cents": 0,
-        "paid_cents": 40_000, "returned_cents": 2_550, "available_cents": 1_462_550,
+        "deposited_cents": 1_500_000,
+        "reserved_cents": 0,
+        "committed_cents": 0,
+        "paid_cents": 40_000,
+        "returned_cents": 2_550,
+        "available_cents": 1_462_550,
     }
     assert earmark_balance(app).paid_cents == 40_000
     assert earmark_balance(app).returned_cents == 2_550
@@ -75,21 +110,36 @@ def test_cancellation_gives_a_commitment_back_to_the_pot(fund):
     app = application(fund)
     postings.post_reservation(application=app, amount_cents=30_000, idempotency_key="a:submit")
     postings.post_commitment(application=app, amount_cents=30_000, idempotency_key="a:approve")
-    cancel = postings.post_cancellation(application=app, amount_cents=30_000, idempotency_key="a:cancel")
-    assert lines_of(cancel) == [("2100", "D", 30_000), ("3100", "C", 30_000), ("4100", "C", 30_000), ("9110", "D", 30_000)]
+    cancel = postings.post_cancellation(
+        application=app, amount_cents=30_000, idempotency_key="a:cancel"
+    )
+    assert lines_of(cancel) == [
+        ("2100", "D", 30_000),
+        ("3100", "C", 30_000),
+        ("4100", "C", 30_000),
+        ("9110", "D", 30_000),
+    ]
     assert balance(fund)["committed_cents"] == 0
     assert balance(fund)["available_cents"] == 1_500_000
 
 
 def test_crowdfunding_fee_refund_and_processor_payout(fund):
     app = application(fund)
-    got = postings.post_crowdfunding(earmark=app, amount_cents=2_500, idempotency_key="evt_1", description="Top-up")
+    got = postings.post_crowdfunding(
+        earmark=app, amount_cents=2_500, idempotency_key="evt_1", description="Top-up"
+    )
     assert lines_of(got) == [("1100", "D", 2_500), ("8400", "C", 2_500)]
-    fee = postings.post_processor_fee(earmark=app, amount_cents=54, idempotency_key="evt_1:fee", description="Fee")
+    fee = postings.post_processor_fee(
+        earmark=app, amount_cents=54, idempotency_key="evt_1:fee", description="Fee"
+    )
     assert lines_of(fee) == [("1100", "C", 54), ("4300", "D", 54)]
-    refund = postings.post_refund(earmark=app, amount_cents=1_000, idempotency_key="evt_2", description="Refund")
+    refund = postings.post_refund(
+        earmark=app, amount_cents=1_000, idempotency_key="evt_2", description="Refund"
+    )
     assert lines_of(refund) == [("1100", "C", 1_000), ("8400", "D", 1_000)]
-    out = postings.post_processor_payout(amount_cents=1_446, idempotency_key="po_1", description="Payout")
+    out = postings.post_processor_payout(
+        amount_cents=1_446, idempotency_key="po_1", description="Payout"
+    )
     assert lines_of(out) == [("1000", "D", 1_446), ("1100", "C", 1_446)]
     # Crowdfunding is not the fund's money: the pot is untouched.
     assert balance(fund)["available_cents"] == 1_500_000
@@ -97,10 +147,17 @@ def test_crowdfunding_fee_refund_and_processor_payout(fund):
 
 @pytest.mark.parametrize(
     "source, account",
-    [("subsidy", "8000"), ("membership_fees", "8100"), ("sponsoring", "8200"), ("donations", "8500")],
+    [
+        ("subsidy", "8000"),
+        ("membership_fees", "8100"),
+        ("sponsoring", "8200"),
+        ("donations", "8500"),
+    ],
 )
 def test_income_lands_on_the_account_of_its_source(source, account):
-    entry = postings.post_income(source=source, amount_cents=12_345, idempotency_key=f"inc:{source}", description="x")
+    entry = postings.post_income(
+        source=source, amount_cents=12_345, idempotency_key=f"inc:{source}", description="x"
+    )
     assert lines_of(entry) == [("1000", "D", 12_345), (account, "C", 12_345)]
     assert entry.kind == "income"
 
@@ -110,6 +167,8 @@ def test_reservation_beyond_the_pot_is_refused(fund):
     from ledger.errors import InsufficientFunds
 
     with pytest.raises(InsufficientFunds):
-        postings.post_reservation(application=app, amount_cents=1_500_001, idempotency_key="too-much")
+        postings.post_reservation(
+            application=app, amount_cents=1_500_001, idempotency_key="too-much"
+        )
     assert not JournalEntry.objects.filter(idempotency_key="too-much").exists()
     assert balance(fund)["available_cents"] == 1_500_000

@@ -1,12 +1,19 @@
 """The money events of ledger/chart.py, each one entry posted through :func:`entry_post`.
 
-Callers (grants, payments) pass the earmark and an idempotency key derived
-from the cause, e.g. ``application:12:submit``.
+Callers (grants, payments) name the event, the earmark and an idempotency key
+derived from the cause, e.g. ``application:12:submit``::
+
+    post_event(APPLICATION_EVENTS["payout"], earmark=app, amount_cents=40_000,
+               idempotency_key="application:12:pay")
+
+Deposits and reservations have functions of their own: a deposit names its
+income source, a reservation must first lock the pot.
 """
 
 from __future__ import annotations
 
 from datetime import date as Date
+from typing import NamedTuple
 
 from django.db import transaction
 
@@ -16,20 +23,92 @@ from .models import Earmark, JournalEntry
 from .selectors import pot_available_cents
 from .services import C, D, Kind, Line, entry_post
 
+# Placeholders in the tables below, resolved per pot kind (Buurtfonds or innovation).
+POT, RESERVED = "pot", "reserved"
 
-def _accounts_of(pot: Earmark) -> tuple[str, str]:
+
+class Event(NamedTuple):
+    """A money event: its journal kind, (debit, credit) pairs, and a default description."""
+
+    kind: str
+    pairs: tuple[tuple[str, str], ...]
+    description: str
+
+
+APPLICATION_EVENTS: dict[str, Event] = {
+    "reservation": Event(Kind.RESERVATION, ((POT, RESERVED),), "Reservering"),
+    "release": Event(Kind.RELEASE, ((RESERVED, POT),), "Vrijgave reservering"),
+    "commitment": Event(
+        Kind.COMMITMENT,
+        ((chart.GRANTS, chart.GRANTS_PAYABLE), (RESERVED, chart.WITHDRAWAL_FROM_FUNDS)),
+        "Toekenning",
+    ),
+    "cancellation": Event(
+        Kind.CANCELLATION,
+        ((chart.GRANTS_PAYABLE, chart.GRANTS), (chart.WITHDRAWAL_FROM_FUNDS, POT)),
+        "Intrekking toekenning",
+    ),
+    "payout": Event(Kind.PAYOUT, ((chart.GRANTS_PAYABLE, chart.BANK),), "Uitbetaling"),
+    "unspent_return": Event(
+        Kind.UNSPENT_RETURN,
+        ((chart.GRANT_REFUNDS_RECEIVABLE, chart.GRANTS), (chart.WITHDRAWAL_FROM_FUNDS, POT)),
+        "Niet bestede bijdrage terug",
+    ),
+}
+_CROWDFUNDING = chart.INCOME_BY_SOURCE["crowdfunding"]
+PROCESSOR_EVENTS: dict[str, Event] = {
+    "crowdfunding": Event(Kind.CROWDFUNDING, ((chart.PROCESSOR_CLEARING, _CROWDFUNDING),), "Crowdfunding"),
+    "processor_fee": Event(Kind.PROCESSOR_FEE, ((chart.PAYMENT_FEES, chart.PROCESSOR_CLEARING),), "Betalingskosten"),
+    "refund": Event(Kind.REFUND, ((_CROWDFUNDING, chart.PROCESSOR_CLEARING),), "Terugbetaling"),
+    "processor_payout": Event(Kind.PROCESSOR_PAYOUT, ((chart.BANK, chart.PROCESSOR_CLEARING),), "Uitbetaling Stripe"),
+}  # fmt: skip
+
+
+def _pot_accounts(earmark: Earmark | None) -> dict[str, str]:
+    if earmark is None:
+        return {}
     try:
-        return chart.POT_ACCOUNTS[pot.kind]
+        pot_account, reserved = chart.POT_ACCOUNTS[earmark.pot.kind]
     except KeyError:
-        raise LedgerError(extra={"earmark": pot.ref}) from None
+        raise LedgerError(extra={"earmark": earmark.ref}) from None
+    return {POT: pot_account, RESERVED: reserved}
 
 
-def _pair(debit: str, credit: str, amount: int, earmark: Earmark | None) -> list[Line]:
+def _lines(event: Event, amount_cents: int, earmark: Earmark | None) -> list[Line]:
+    names = _pot_accounts(earmark) if any(POT in p or RESERVED in p for p in event.pairs) else {}
     project = earmark.pot.project if earmark is not None else None
-    return [
-        Line(debit, D, amount, earmark=earmark, project=project),
-        Line(credit, C, amount, earmark=earmark, project=project),
-    ]
+    lines: list[Line] = []
+    for debit, credit in event.pairs:
+        lines.append(
+            Line(names.get(debit, debit), D, amount_cents, earmark=earmark, project=project)
+        )
+        lines.append(
+            Line(names.get(credit, credit), C, amount_cents, earmark=earmark, project=project)
+        )
+    return lines
+
+
+def post_event(
+    event: Event,
+    *,
+    earmark: Earmark | None,
+    amount_cents: int,
+    idempotency_key: str,
+    description: str | None = None,
+    actor_id: int | None = None,
+    on: Date | None = None,
+) -> JournalEntry:
+    """Post one money event of the tables above for an earmark (an application, mostly)."""
+    if description is None:
+        description = f"{event.description} {earmark.name}" if earmark else event.description
+    return entry_post(
+        lines=_lines(event, amount_cents, earmark),
+        idempotency_key=idempotency_key,
+        kind=event.kind,
+        description=description,
+        actor_id=actor_id,
+        on=on,
+    )
 
 
 def post_income(
@@ -46,13 +125,15 @@ def post_income(
     income = chart.INCOME_BY_SOURCE.get(source)
     if income is None:
         raise LedgerError(extra={"source": source})
-    return entry_post(
-        lines=_pair(chart.BANK, income, amount_cents, project_earmark),
+    event = Event(Kind.INCOME, ((chart.BANK, income),), description)
+    return post_event(
+        event,
+        earmark=project_earmark,
+        amount_cents=amount_cents,
         idempotency_key=idempotency_key,
-        kind=Kind.INCOME,
         description=description,
-        on=on,
         actor_id=actor_id,
+        on=on,
     )
 
 
@@ -70,20 +151,25 @@ def post_deposit(
     income = chart.INCOME_BY_SOURCE.get(source)
     if income is None:
         raise LedgerError(extra={"source": source})
-    pot_account, _reserved = _accounts_of(pot)
-    return entry_post(
-        lines=_pair(chart.BANK, income, amount_cents, pot)
-        + _pair(chart.ADDITION_TO_FUNDS, pot_account, amount_cents, pot),
+    event = Event(Kind.DEPOSIT, ((chart.BANK, income), (chart.ADDITION_TO_FUNDS, POT)), description)
+    return post_event(
+        event,
+        earmark=pot,
+        amount_cents=amount_cents,
         idempotency_key=idempotency_key,
-        kind=Kind.DEPOSIT,
         description=description,
-        on=on,
         actor_id=actor_id,
+        on=on,
     )
 
 
 def post_reservation(
-    *, application: Earmark, amount_cents: int, idempotency_key: str, actor_id: int | None = None
+    *,
+    application: Earmark,
+    amount_cents: int,
+    idempotency_key: str,
+    actor_id: int | None = None,
+    on: Date | None = None,
 ) -> JournalEntry:
     """Reserve money in the pot for an application, like a pending transfer.
 
@@ -91,169 +177,18 @@ def post_reservation(
     Raises :class:`InsufficientFunds` when the pot does not hold the amount.
     """
     pot = application.pot
-    pot_account, reserved = _accounts_of(pot)
     with transaction.atomic():
         Earmark.objects.select_for_update().filter(pk=pot.pk).first()
-        done = JournalEntry.objects.filter(idempotency_key=idempotency_key).first()
-        if done is None and pot_available_cents(pot) < amount_cents:
-            raise InsufficientFunds(extra={"available_cents": pot_available_cents(pot)})
-        return entry_post(
-            lines=_pair(pot_account, reserved, amount_cents, application),
+        done = JournalEntry.objects.filter(idempotency_key=idempotency_key).exists()
+        if not done:
+            available = pot_available_cents(pot)
+            if available < amount_cents:
+                raise InsufficientFunds(extra={"available_cents": available})
+        return post_event(
+            APPLICATION_EVENTS["reservation"],
+            earmark=application,
+            amount_cents=amount_cents,
             idempotency_key=idempotency_key,
-            kind=Kind.RESERVATION,
-            description=f"Reservering {application.name}",
             actor_id=actor_id,
+            on=on,
         )
-
-
-def _application_event(
-    kind: str,
-    lines_for: tuple[tuple[str, str], ...],
-    *,
-    application: Earmark,
-    amount_cents: int,
-    idempotency_key: str,
-    description: str,
-    actor_id: int | None,
-) -> JournalEntry:
-    pot_account, reserved = _accounts_of(application.pot)
-    names = {"pot": pot_account, "reserved": reserved}
-    lines: list[Line] = []
-    for debit, credit in lines_for:
-        lines += _pair(
-            names.get(debit, debit), names.get(credit, credit), amount_cents, application
-        )
-    return entry_post(
-        lines=lines,
-        idempotency_key=idempotency_key,
-        kind=kind,
-        description=f"{description} {application.name}",
-        actor_id=actor_id,
-    )
-
-
-def post_release(
-    *, application: Earmark, amount_cents: int, idempotency_key: str, actor_id: int | None = None
-) -> JournalEntry:
-    """A rejected or withdrawn application gives its reservation back to the pot."""
-    return _application_event(
-        Kind.RELEASE,
-        (("reserved", "pot"),),
-        application=application,
-        amount_cents=amount_cents,
-        idempotency_key=idempotency_key,
-        description="Vrijgave reservering",
-        actor_id=actor_id,
-    )
-
-
-def post_commitment(
-    *, application: Earmark, amount_cents: int, idempotency_key: str, actor_id: int | None = None
-) -> JournalEntry:
-    """An approved application: the reservation becomes a grant payable."""
-    return _application_event(
-        Kind.COMMITMENT,
-        ((chart.GRANTS, chart.GRANTS_PAYABLE), ("reserved", chart.WITHDRAWAL_FROM_FUNDS)),
-        application=application,
-        amount_cents=amount_cents,
-        idempotency_key=idempotency_key,
-        description="Toekenning",
-        actor_id=actor_id,
-    )
-
-
-def post_cancellation(
-    *, application: Earmark, amount_cents: int, idempotency_key: str, actor_id: int | None = None
-) -> JournalEntry:
-    """A commitment cancelled before payout: the money goes back to the pot."""
-    return _application_event(
-        Kind.CANCELLATION,
-        ((chart.GRANTS_PAYABLE, chart.GRANTS), (chart.WITHDRAWAL_FROM_FUNDS, "pot")),
-        application=application,
-        amount_cents=amount_cents,
-        idempotency_key=idempotency_key,
-        description="Intrekking toekenning",
-        actor_id=actor_id,
-    )
-
-
-def post_payout(
-    *, application: Earmark, amount_cents: int, idempotency_key: str, actor_id: int | None = None
-) -> JournalEntry:
-    """The grant paid from the bank to the applicant."""
-    return _application_event(
-        Kind.PAYOUT,
-        ((chart.GRANTS_PAYABLE, chart.BANK),),
-        application=application,
-        amount_cents=amount_cents,
-        idempotency_key=idempotency_key,
-        description="Uitbetaling",
-        actor_id=actor_id,
-    )
-
-
-def post_unspent_return(
-    *, application: Earmark, amount_cents: int, idempotency_key: str, actor_id: int | None = None
-) -> JournalEntry:
-    """Money paid but not spent: owed back by the applicant, and back in the pot."""
-    return _application_event(
-        Kind.UNSPENT_RETURN,
-        ((chart.GRANT_REFUNDS_RECEIVABLE, chart.GRANTS), (chart.WITHDRAWAL_FROM_FUNDS, "pot")),
-        application=application,
-        amount_cents=amount_cents,
-        idempotency_key=idempotency_key,
-        description="Niet bestede bijdrage terug",
-        actor_id=actor_id,
-    )
-
-
-def post_crowdfunding(
-    *, earmark: Earmark, amount_cents: int, idempotency_key: str, description: str
-) -> JournalEntry:
-    """A crowdfunding top-up received through the payment processor."""
-    return entry_post(
-        lines=_pair(
-            chart.PROCESSOR_CLEARING, chart.INCOME_BY_SOURCE["crowdfunding"], amount_cents, earmark
-        ),
-        idempotency_key=idempotency_key,
-        kind=Kind.CROWDFUNDING,
-        description=description,
-    )
-
-
-def post_processor_fee(
-    *, earmark: Earmark | None, amount_cents: int, idempotency_key: str, description: str
-) -> JournalEntry:
-    """The payment processor's fee, taken from the clearing account."""
-    return entry_post(
-        lines=_pair(chart.PAYMENT_FEES, chart.PROCESSOR_CLEARING, amount_cents, earmark),
-        idempotency_key=idempotency_key,
-        kind=Kind.PROCESSOR_FEE,
-        description=description,
-    )
-
-
-def post_refund(
-    *, earmark: Earmark, amount_cents: int, idempotency_key: str, description: str
-) -> JournalEntry:
-    """A crowdfunding payment given back to the payer."""
-    return entry_post(
-        lines=_pair(
-            chart.INCOME_BY_SOURCE["crowdfunding"], chart.PROCESSOR_CLEARING, amount_cents, earmark
-        ),
-        idempotency_key=idempotency_key,
-        kind=Kind.REFUND,
-        description=description,
-    )
-
-
-def post_processor_payout(
-    *, amount_cents: int, idempotency_key: str, description: str
-) -> JournalEntry:
-    """The payment processor transfers its balance to the bank."""
-    return entry_post(
-        lines=_pair(chart.BANK, chart.PROCESSOR_CLEARING, amount_cents, None),
-        idempotency_key=idempotency_key,
-        kind=Kind.PROCESSOR_PAYOUT,
-        description=description,
-    )

@@ -118,6 +118,10 @@ STRIPE_API_BASE = env("STRIPE_API_BASE", default="https://api.stripe.com")
 
 DEMO_PASSWORD = env("DEMO_PASSWORD", default=None)
 
+# Who the books belong to, as printed in the XML Auditfile Financieel.
+LEDGER_COMPANY_NAME = env("LEDGER_COMPANY_NAME", default="Stadscoöperatie Utrecht")
+LEDGER_TAX_REGISTRATION = env("LEDGER_TAX_REGISTRATION", default="")
+
 # Celery: without a broker, tasks run in-process (the embedded default).
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL

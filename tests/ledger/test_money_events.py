@@ -59,8 +59,11 @@ def test_reservation_then_release(fund):
     assert lines_of(reserve) == [("3100", "D", 40_000), ("3110", "C", 40_000)]
     assert balance(fund)["reserved_cents"] == 40_000
     assert balance(fund)["available_cents"] == 1_460_000
-    release = postings.post_release(
-        application=app, amount_cents=40_000, idempotency_key="a:reject"
+    release = postings.post_event(
+        postings.APPLICATION_EVENTS["release"],
+        earmark=app,
+        amount_cents=40_000,
+        idempotency_key="a:reject",
     )
     assert lines_of(release) == [("3100", "C", 40_000), ("3110", "D", 40_000)]
     assert balance(fund)["reserved_cents"] == 0
@@ -70,8 +73,11 @@ def test_reservation_then_release(fund):
 def test_commitment_payout_and_unspent_return(fund):
     app = application(fund)
     postings.post_reservation(application=app, amount_cents=40_000, idempotency_key="a:submit")
-    commit = postings.post_commitment(
-        application=app, amount_cents=40_000, idempotency_key="a:approve"
+    commit = postings.post_event(
+        postings.APPLICATION_EVENTS["commitment"],
+        earmark=app,
+        amount_cents=40_000,
+        idempotency_key="a:approve",
     )
     assert lines_of(commit) == [
         ("2100", "C", 40_000),
@@ -81,12 +87,20 @@ def test_commitment_payout_and_unspent_return(fund):
     ]
     assert balance(fund)["committed_cents"] == 40_000 and balance(fund)["reserved_cents"] == 0
 
-    payout = postings.post_payout(application=app, amount_cents=40_000, idempotency_key="a:pay")
+    payout = postings.post_event(
+        postings.APPLICATION_EVENTS["payout"],
+        earmark=app,
+        amount_cents=40_000,
+        idempotency_key="a:pay",
+    )
     assert lines_of(payout) == [("1000", "C", 40_000), ("2100", "D", 40_000)]
     assert balance(fund)["paid_cents"] == 40_000 and balance(fund)["committed_cents"] == 0
 
-    back = postings.post_unspent_return(
-        application=app, amount_cents=2_550, idempotency_key="a:report"
+    back = postings.post_event(
+        postings.APPLICATION_EVENTS["unspent_return"],
+        earmark=app,
+        amount_cents=2_550,
+        idempotency_key="a:report",
     )
     assert lines_of(back) == [
         ("1300", "D", 2_550),
@@ -109,9 +123,17 @@ def test_commitment_payout_and_unspent_return(fund):
 def test_cancellation_gives_a_commitment_back_to_the_pot(fund):
     app = application(fund)
     postings.post_reservation(application=app, amount_cents=30_000, idempotency_key="a:submit")
-    postings.post_commitment(application=app, amount_cents=30_000, idempotency_key="a:approve")
-    cancel = postings.post_cancellation(
-        application=app, amount_cents=30_000, idempotency_key="a:cancel"
+    postings.post_event(
+        postings.APPLICATION_EVENTS["commitment"],
+        earmark=app,
+        amount_cents=30_000,
+        idempotency_key="a:approve",
+    )
+    cancel = postings.post_event(
+        postings.APPLICATION_EVENTS["cancellation"],
+        earmark=app,
+        amount_cents=30_000,
+        idempotency_key="a:cancel",
     )
     assert lines_of(cancel) == [
         ("2100", "D", 30_000),
@@ -125,20 +147,36 @@ def test_cancellation_gives_a_commitment_back_to_the_pot(fund):
 
 def test_crowdfunding_fee_refund_and_processor_payout(fund):
     app = application(fund)
-    got = postings.post_crowdfunding(
-        earmark=app, amount_cents=2_500, idempotency_key="evt_1", description="Top-up"
+    got = postings.post_event(
+        postings.PROCESSOR_EVENTS["crowdfunding"],
+        earmark=app,
+        amount_cents=2_500,
+        idempotency_key="evt_1",
+        description="Top-up",
     )
     assert lines_of(got) == [("1100", "D", 2_500), ("8400", "C", 2_500)]
-    fee = postings.post_processor_fee(
-        earmark=app, amount_cents=54, idempotency_key="evt_1:fee", description="Fee"
+    fee = postings.post_event(
+        postings.PROCESSOR_EVENTS["processor_fee"],
+        earmark=app,
+        amount_cents=54,
+        idempotency_key="evt_1:fee",
+        description="Fee",
     )
     assert lines_of(fee) == [("1100", "C", 54), ("4300", "D", 54)]
-    refund = postings.post_refund(
-        earmark=app, amount_cents=1_000, idempotency_key="evt_2", description="Refund"
+    refund = postings.post_event(
+        postings.PROCESSOR_EVENTS["refund"],
+        earmark=app,
+        amount_cents=1_000,
+        idempotency_key="evt_2",
+        description="Refund",
     )
     assert lines_of(refund) == [("1100", "C", 1_000), ("8400", "D", 1_000)]
-    out = postings.post_processor_payout(
-        amount_cents=1_446, idempotency_key="po_1", description="Payout"
+    out = postings.post_event(
+        postings.PROCESSOR_EVENTS["processor_payout"],
+        earmark=None,
+        amount_cents=1_446,
+        idempotency_key="po_1",
+        description="Payout",
     )
     assert lines_of(out) == [("1000", "D", 1_446), ("1100", "C", 1_446)]
     # Crowdfunding is not the fund's money: the pot is untouched.

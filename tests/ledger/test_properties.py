@@ -71,18 +71,32 @@ def apply(op, fund, apps, amounts_by_app, step):
         postings.post_reservation(application=apps[a], amount_cents=b, idempotency_key=key)
         amounts_by_app[a] = b
     elif name in ("release", "commit", "cancel", "payout") and a in amounts_by_app:
-        post = {
-            "release": postings.post_release,
-            "commit": postings.post_commitment,
-            "cancel": postings.post_cancellation,
-            "payout": postings.post_payout,
+        event = {
+            "release": "release",
+            "commit": "commitment",
+            "cancel": "cancellation",
+            "payout": "payout",
         }[name]
-        post(application=apps[a], amount_cents=amounts_by_app[a], idempotency_key=key)
+        postings.post_event(
+            postings.APPLICATION_EVENTS[event],
+            earmark=apps[a],
+            amount_cents=amounts_by_app[a],
+            idempotency_key=key,
+        )
     elif name == "return":
-        postings.post_unspent_return(application=apps[a], amount_cents=b, idempotency_key=key)
+        postings.post_event(
+            postings.APPLICATION_EVENTS["unspent_return"],
+            earmark=apps[a],
+            amount_cents=b,
+            idempotency_key=key,
+        )
     elif name == "crowdfunding":
-        postings.post_crowdfunding(
-            earmark=apps[a], amount_cents=b, idempotency_key=key, description="c"
+        postings.post_event(
+            postings.PROCESSOR_EVENTS["crowdfunding"],
+            earmark=apps[a],
+            amount_cents=b,
+            idempotency_key=key,
+            description="c",
         )
     elif name == "reverse":
         entries = list(JournalEntry.objects.filter(reverses__isnull=True).order_by("pk"))

@@ -53,8 +53,3 @@ class IdempotencyMismatch(Conflict):
 class InsufficientFunds(Conflict):
     code = "insufficient_funds"
     message = _("The fund does not hold enough money for this.")
-
-
-class AlreadyReversed(Conflict):
-    code = "entry_already_reversed"
-    message = _("This entry has already been reversed.")

@@ -27,7 +27,6 @@ spreadsheet programs expect).
 from __future__ import annotations
 
 import csv
-import io
 import tempfile
 from collections.abc import Iterable, Iterator
 from datetime import date
@@ -317,8 +316,8 @@ def export_xaf(year: int) -> Iterator[bytes]:
         yield out.take()
         current = None
         for n, row in enumerate(_lines(year), start=1):
-            (entry, day, period, kind, desc, code, _name, side, cents, project, earmark, _rev, line_id,
-             key, username) = row  # fmt: skip
+            (entry, day, period, kind, desc, code, _name, side, cents, project, earmark, _rev,
+             line_id, key, username) = row  # fmt: skip
             if entry != current:
                 if current is not None:
                     out.write("</transaction>\n")
@@ -331,8 +330,8 @@ def export_xaf(year: int) -> Iterator[bytes]:
                 if username:
                     out.write(f"<userID>{_x(username, 35)}</userID>")
             out.write(
-                f"<trLine><nr>{line_id}</nr><accID>{_x(code, 35)}</accID><docRef>{_x(key, 999)}</docRef>"
-                f"<effDate>{day.isoformat()}</effDate><amnt>{euros(cents)}</amnt><amntTp>{side}</amntTp>"
+                f"<trLine><nr>{line_id}</nr><accID>{_x(code, 35)}</accID>"
+                f"<docRef>{_x(key, 999)}</docRef><effDate>{day.isoformat()}</effDate><amnt>{euros(cents)}</amnt><amntTp>{side}</amntTp>"
             )
             if earmark:
                 out.write(f"<costID>{_x(earmark, 35)}</costID>")

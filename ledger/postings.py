@@ -56,12 +56,17 @@ APPLICATION_EVENTS: dict[str, Event] = {
     ),
 }
 _CROWDFUNDING = chart.INCOME_BY_SOURCE["crowdfunding"]
+_CLEARING = chart.PROCESSOR_CLEARING
 PROCESSOR_EVENTS: dict[str, Event] = {
-    "crowdfunding": Event(Kind.CROWDFUNDING, ((chart.PROCESSOR_CLEARING, _CROWDFUNDING),), "Crowdfunding"),
-    "processor_fee": Event(Kind.PROCESSOR_FEE, ((chart.PAYMENT_FEES, chart.PROCESSOR_CLEARING),), "Betalingskosten"),
-    "refund": Event(Kind.REFUND, ((_CROWDFUNDING, chart.PROCESSOR_CLEARING),), "Terugbetaling"),
-    "processor_payout": Event(Kind.PROCESSOR_PAYOUT, ((chart.BANK, chart.PROCESSOR_CLEARING),), "Uitbetaling Stripe"),
-}  # fmt: skip
+    "crowdfunding": Event(Kind.CROWDFUNDING, ((_CLEARING, _CROWDFUNDING),), "Crowdfunding"),
+    "processor_fee": Event(
+        Kind.PROCESSOR_FEE, ((chart.PAYMENT_FEES, _CLEARING),), "Betalingskosten"
+    ),
+    "refund": Event(Kind.REFUND, ((_CROWDFUNDING, _CLEARING),), "Terugbetaling"),
+    "processor_payout": Event(
+        Kind.PROCESSOR_PAYOUT, ((chart.BANK, _CLEARING),), "Uitbetaling Stripe"
+    ),
+}
 
 
 def _pot_accounts(earmark: Earmark | None) -> dict[str, str]:

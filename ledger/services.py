@@ -11,13 +11,13 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date as Date
+from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from . import chart
 from .errors import (
-    AlreadyReversed,
     ClosedAccount,
     IdempotencyMismatch,
     InvalidAmount,
@@ -79,19 +79,42 @@ def validate_lines(lines: Sequence[Line]) -> None:
         raise UnbalancedEntry(extra={"debit_cents": debit, "credit_cents": credit})
 
 
-def _accounts(codes: set[str]) -> dict[str, Account]:
-    accounts = {a.code: a for a in Account.objects.filter(code__in=codes)}
-    unknown = codes - set(accounts)
+_ENTRY = JournalEntry._meta.db_table
+_LINE = JournalLine._meta.db_table
+_ACCOUNT = Account._meta.db_table
+_PERIOD = FiscalPeriod._meta.db_table
+# SQLSTATEs raised by migration 0002's triggers: closed period, closed account.
+PERIOD_CLOSED_SQLSTATE = "BF001"
+ACCOUNT_CLOSED_SQLSTATE = "BF002"
+# Account codes never change their id, so each process remembers them. Whether an
+# account is open is checked on every posting: by PostgreSQL's trigger, or here.
+_account_id_cache: dict[str, int] = {}
+
+
+def _account_ids(cursor: Any, codes: set[str], *, check_open: bool) -> dict[str, int]:
+    if not check_open and codes <= _account_id_cache.keys():
+        return {code: _account_id_cache[code] for code in codes}
+    placeholders = ", ".join(["%s"] * len(codes))
+    cursor.execute(
+        f"SELECT code, id, active FROM {_ACCOUNT} WHERE code IN ({placeholders})", list(codes)
+    )
+    rows = cursor.fetchall()
+    unknown = codes - {code for code, _, _ in rows}
     if unknown:
         raise UnknownAccount(extra={"accounts": sorted(unknown)})
-    closed = sorted(code for code, account in accounts.items() if not account.active)
+    closed = sorted(code for code, _, active in rows if not active)
     if closed:
         raise ClosedAccount(extra={"accounts": closed})
-    return accounts
+    _account_id_cache.update({code: pk for code, pk, _ in rows})
+    return {code: pk for code, pk, _ in rows}
 
 
-def _check_period_open(on: Date) -> None:
-    if FiscalPeriod.objects.filter(year=on.year, month=on.month, closed_at__isnull=False).exists():
+def _check_period_open(cursor: Any, on: Date) -> None:
+    cursor.execute(
+        f"SELECT 1 FROM {_PERIOD} WHERE year = %s AND month = %s AND closed_at IS NOT NULL",
+        [on.year, on.month],
+    )
+    if cursor.fetchone() is not None:
         raise PeriodClosed(extra={"period": f"{on.year}-{on.month:02d}"})
 
 
@@ -122,50 +145,97 @@ def entry_post(
     entry is unbalanced, has fewer than two lines, a non-positive or non-integer
     amount, a currency other than EUR, an unknown or closed account, falls in a
     closed period, or reuses a key with different lines.
+
+    This is the hot path of the books, so it speaks SQL directly. On PostgreSQL
+    the entry and its lines go in as one statement (its triggers check periods,
+    accounts and balance); ``INSERT ... ON CONFLICT DO NOTHING`` makes parallel
+    posts of one cause wait for each other and write once.
     """
     validate_lines(lines)
-    key = idempotency_key
-    with transaction.atomic():
-        existing = JournalEntry.objects.filter(idempotency_key=key).first()
-        if existing is not None:
-            return _same_entry(existing, lines, kind)
-        accounts = _accounts({line.account for line in lines})
-        on = on or timezone.localdate()
-        _check_period_open(on)
-        try:
-            with transaction.atomic():
-                entry = JournalEntry.objects.create(
-                    date=on,
-                    fiscal_year=on.year,
-                    period=on.month,
-                    kind=kind,
-                    description=description[:500],
-                    idempotency_key=key,
-                    cause=cause[:200],
-                    reverses=reverses,
-                    created_by_id=actor_id,
-                )
-        except IntegrityError:
-            # A parallel call with the same key won; it has committed by now.
-            winner = JournalEntry.objects.filter(idempotency_key=key).first()
-            if winner is not None:
-                return _same_entry(winner, lines, kind)
-            if reverses is not None:
-                raise AlreadyReversed(extra={"entry": reverses.pk}) from None
-            raise
-        JournalLine.objects.bulk_create(
-            JournalLine(
-                entry=entry,
-                account=accounts[line.account],
-                side=line.side,
-                amount_cents=line.amount_cents,
-                currency=line.currency,
-                earmark=line.earmark,
-                project=line.project,
-            )
-            for line in lines
-        )
+    on = on or timezone.localdate()
+    now = timezone.now()
+    description, cause = description[:500], cause[:200]
+    entry_values = [on, on.year, on.month, kind, description, idempotency_key, cause,
+                    reverses.pk if reverses else None, actor_id, now]  # fmt: skip
+    codes = {line.account for line in lines}
+    try:
+        if connection.vendor == "postgresql":
+            entry_id = _insert_postgres(entry_values, lines, codes)
+        else:
+            entry_id = _insert_checked_in_python(entry_values, lines, codes, on)
+    except DatabaseError as exc:
+        sqlstate = getattr(exc.__cause__, "sqlstate", None)
+        if sqlstate == PERIOD_CLOSED_SQLSTATE:
+            raise PeriodClosed(extra={"period": f"{on.year}-{on.month:02d}"}) from exc
+        if sqlstate == ACCOUNT_CLOSED_SQLSTATE:
+            raise ClosedAccount() from exc
+        raise
+    if entry_id is None:
+        # Posted before (or by a parallel call that has committed meanwhile).
+        return _same_entry(JournalEntry.objects.get(idempotency_key=idempotency_key), lines, kind)
+    entry = JournalEntry(
+        pk=entry_id, date=on, fiscal_year=on.year, period=on.month, kind=kind,
+        description=description, idempotency_key=idempotency_key, cause=cause,
+        reverses=reverses, created_by_id=actor_id, created_at=now,
+    )  # fmt: skip
+    entry._state.adding = False
+    entry._state.db = connection.alias
     return entry
+
+
+_INSERT_ENTRY = (
+    f"INSERT INTO {_ENTRY} (date, fiscal_year, period, kind, description, idempotency_key,"
+    " cause, reverses_id, created_by_id, created_at)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    " ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"
+)
+_LINE_COLUMNS = "entry_id, account_id, side, amount_cents, currency, project_id, earmark_id"
+
+
+def _line_params(lines: Sequence[Line], account_ids: dict[str, int]) -> list[Any]:
+    params: list[Any] = []
+    for line in lines:
+        params += [account_ids[line.account], line.side, line.amount_cents, line.currency,
+                   line.project.pk if line.project else None,
+                   line.earmark.pk if line.earmark else None]  # fmt: skip
+    return params
+
+
+def _insert_postgres(entry_values: list[Any], lines: Sequence[Line], codes: set[str]) -> int | None:
+    """One statement: the entry, then its lines only if the entry was new."""
+    values = ", ".join(
+        ["(%s::bigint, %s::varchar, %s::bigint, %s::varchar, %s::bigint, %s::bigint)"] * len(lines)
+    )
+    sql = (
+        f"WITH e AS ({_INSERT_ENTRY}) INSERT INTO {_LINE} ({_LINE_COLUMNS})"
+        f" SELECT e.id, v.* FROM e, (VALUES {values}) AS v RETURNING entry_id"
+    )
+    # Inside a caller's transaction a savepoint keeps a refused posting from spoiling it.
+    with transaction.atomic(savepoint=connection.in_atomic_block), connection.cursor() as cursor:
+        account_ids = _account_ids(cursor, codes, check_open=False)
+        cursor.execute(sql, entry_values + _line_params(lines, account_ids))
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def _insert_checked_in_python(
+    entry_values: list[Any], lines: Sequence[Line], codes: set[str], on: Date
+) -> int | None:
+    """SQLite has no triggers of ours: check periods and accounts here, in one transaction."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        account_ids = _account_ids(cursor, codes, check_open=True)
+        _check_period_open(cursor, on)
+        cursor.execute(_INSERT_ENTRY, entry_values)
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(lines))
+        params: list[Any] = []
+        per_line = _line_params(lines, account_ids)
+        for i in range(len(lines)):
+            params += [row[0], *per_line[i * 6 : (i + 1) * 6]]
+        cursor.execute(f"INSERT INTO {_LINE} ({_LINE_COLUMNS}) VALUES {values}", params)
+    return int(row[0])
 
 
 def _derived_key(prefix: str, key: str) -> str:
@@ -205,8 +275,15 @@ def entry_reverse(
 
 
 def period_close(*, year: int, month: int, actor_id: int | None) -> FiscalPeriod:
-    """Close a month: nothing posts into it afterwards. Closing twice is harmless."""
+    """Close a month: nothing posts into it afterwards. Closing twice is harmless.
+
+    On PostgreSQL the entry table is locked in SHARE mode for the close: postings
+    in flight finish first, and none starts until the close is committed.
+    """
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(f"LOCK TABLE {_ENTRY} IN SHARE MODE")
         period, _ = FiscalPeriod.objects.get_or_create(year=year, month=month)
         period = FiscalPeriod.objects.select_for_update().get(pk=period.pk)
         if period.closed_at is None:
@@ -225,6 +302,7 @@ def fiscal_year_open(*, year: int) -> None:
 
 def chart_install() -> int:
     """Create the accounts of :data:`ledger.chart.CHART` that are missing. Returns how many."""
+    _account_id_cache.clear()
     existing = set(Account.objects.values_list("code", flat=True))
     new = [
         Account(code=a.code, name=a.name, type=a.type, source=a.source, rj640_line=a.rj640_line)

@@ -3,8 +3,8 @@
 - every entry balances and has at least two lines, checked at commit by deferred
   constraint triggers (so an entry and its lines can be inserted one by one);
 - entries and lines are never updated or deleted;
-- nothing is posted into a closed period, and an entry's year and period match its date.
-  The period row is locked FOR SHARE, so closing a period waits for postings in flight.
+- nothing is posted into a closed period or onto a closed account, and an entry's year
+  and period match its date.
 
 On SQLite the same checks run in Python (ledger.services).
 """
@@ -56,20 +56,16 @@ CREATE TRIGGER ledger_journalline_append_only
     FOR EACH ROW EXECUTE FUNCTION ledger_append_only();
 
 CREATE FUNCTION ledger_entry_period_open() RETURNS trigger AS $$
-DECLARE
-    closed timestamptz;
 BEGIN
     IF NEW.fiscal_year <> EXTRACT(YEAR FROM NEW.date) OR NEW.period <> EXTRACT(MONTH FROM NEW.date) THEN
         RAISE EXCEPTION 'entry dated % cannot be in period %-%', NEW.date, NEW.fiscal_year, NEW.period
             USING ERRCODE = 'check_violation';
     END IF;
-    INSERT INTO ledger_fiscalperiod (year, month) VALUES (NEW.fiscal_year, NEW.period)
-        ON CONFLICT (year, month) DO NOTHING;
-    SELECT closed_at INTO closed FROM ledger_fiscalperiod
-        WHERE year = NEW.fiscal_year AND month = NEW.period FOR SHARE;
-    IF closed IS NOT NULL THEN
-        RAISE EXCEPTION 'period %-% is closed', NEW.fiscal_year, NEW.period
-            USING ERRCODE = 'check_violation';
+    -- Closing a period locks the entry table in SHARE mode first (ledger.services.period_close),
+    -- so no posting can slip in between this check and the close.
+    IF EXISTS (SELECT 1 FROM ledger_fiscalperiod
+                WHERE year = NEW.fiscal_year AND month = NEW.period AND closed_at IS NOT NULL) THEN
+        RAISE EXCEPTION 'period %-% is closed', NEW.fiscal_year, NEW.period USING ERRCODE = 'BF001';
     END IF;
     RETURN NEW;
 END;
@@ -78,9 +74,24 @@ $$ LANGUAGE plpgsql;
 CREATE TRIGGER ledger_journalentry_period_open
     BEFORE INSERT ON ledger_journalentry
     FOR EACH ROW EXECUTE FUNCTION ledger_entry_period_open();
+
+CREATE FUNCTION ledger_line_account_open() RETURNS trigger AS $$
+BEGIN
+    IF NOT (SELECT active FROM ledger_account WHERE id = NEW.account_id) THEN
+        RAISE EXCEPTION 'account % is closed for posting', NEW.account_id USING ERRCODE = 'BF002';
+    END IF;
+    RETURN NEW;
+END;
+$$ LANGUAGE plpgsql;
+
+CREATE TRIGGER ledger_journalline_account_open
+    BEFORE INSERT ON ledger_journalline
+    FOR EACH ROW EXECUTE FUNCTION ledger_line_account_open();
 """
 
 REVERSE = r"""
+DROP TRIGGER IF EXISTS ledger_journalline_account_open ON ledger_journalline;
+DROP FUNCTION IF EXISTS ledger_line_account_open();
 DROP TRIGGER IF EXISTS ledger_journalentry_period_open ON ledger_journalentry;
 DROP FUNCTION IF EXISTS ledger_entry_period_open();
 DROP TRIGGER IF EXISTS ledger_journalline_append_only ON ledger_journalline;

@@ -4,6 +4,7 @@ from rest_framework.routers import DefaultRouter
 
 from . import views
 from .community import views as community
+from .ledger import views as ledger
 
 router = DefaultRouter()
 router.register("wijken", community.WijkViewSet, basename="wijk")
@@ -16,6 +17,14 @@ urlpatterns = [
     path("residents/verify/", community.VerifyResidencyView.as_view(), name="residents-verify"),
     path("voting-codes/", community.ResidenceCodeListView.as_view(), name="voting-codes"),
     path("health/", views.health, name="health"),
+    path("ledger/accounts/", ledger.AccountList.as_view(), name="ledger-accounts"),
+    path("ledger/entries/", ledger.EntryList.as_view(), name="ledger-entries"),
+    path("ledger/trial-balance/", ledger.TrialBalanceView.as_view(), name="ledger-trial-balance"),
+    path("ledger/income-statement/", ledger.IncomeStatementView.as_view(), name="ledger-income"),
+    path("ledger/balance-sheet/", ledger.BalanceSheetView.as_view(), name="ledger-balance-sheet"),
+    path("ledger/own-contribution/", ledger.OwnContributionView.as_view(), name="ledger-own"),
+    path("ledger/export/", ledger.ExportView.as_view(), name="ledger-export"),
+    path("ledger/periods/close/", ledger.PeriodCloseView.as_view(), name="ledger-period-close"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("", include(router.urls)),

@@ -53,3 +53,8 @@ class IdempotencyMismatch(Conflict):
 class InsufficientFunds(Conflict):
     code = "insufficient_funds"
     message = _("The fund does not hold enough money for this.")
+
+
+class ProjectRequired(LedgerError):
+    code = "project_required"
+    message = _("You keep the books of several cooperatives: choose one with ?project=.")

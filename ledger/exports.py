@@ -36,11 +36,11 @@ from xml.sax.saxutils import escape
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Q, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.text import slugify
 
-from .models import Account, JournalLine
+from .models import Account, JournalLine, ProjectAdministration
 
 FORMATS = ("csv", "xlsx", "xaf", "beancount")
 CONTENT_TYPES = {
@@ -75,9 +75,14 @@ _LINE_FIELDS = (
 )
 
 
-def _lines(year: int) -> Iterator[tuple[Any, ...]]:
+def _year_lines(year: int, project: ProjectAdministration | None) -> QuerySet[JournalLine]:
+    lines = JournalLine.objects.filter(entry__fiscal_year=year)
+    return lines.filter(project=project) if project is not None else lines
+
+
+def _lines(year: int, project: ProjectAdministration | None) -> Iterator[tuple[Any, ...]]:
     return (
-        JournalLine.objects.filter(entry__fiscal_year=year)
+        _year_lines(year, project)
         .order_by("entry__date", "entry_id", "id")
         .values_list(*_LINE_FIELDS)
         .iterator(chunk_size=CHUNK)
@@ -121,37 +126,46 @@ COPY (
       JOIN ledger_account a ON a.id = l.account_id
       LEFT JOIN ledger_projectadministration p ON p.id = l.project_id
       LEFT JOIN ledger_earmark m ON m.id = l.earmark_id
-     WHERE e.fiscal_year = {year}
+     WHERE e.fiscal_year = {year} {project_filter}
      ORDER BY e.date, e.id, l.id
 ) TO STDOUT WITH (FORMAT csv, HEADER true, DELIMITER '{delimiter}')
 """
 
 
-def export_csv(year: int, *, dutch: bool = False) -> Iterator[bytes]:
+def export_csv(
+    year: int, *, project: ProjectAdministration | None = None, dutch: bool = False
+) -> Iterator[bytes]:
     """The journal as CSV. On PostgreSQL the rows come straight from ``COPY``."""
     if connection.vendor == "postgresql":
-        yield from _csv_copy(year, dutch=dutch)
+        yield from _csv_copy(year, project=project, dutch=dutch)
     else:
-        yield from export_csv_python(year, dutch=dutch)
+        yield from export_csv_python(year, project=project, dutch=dutch)
 
 
-def _csv_copy(year: int, *, dutch: bool) -> Iterator[bytes]:
+def _csv_copy(year: int, *, project: ProjectAdministration | None, dutch: bool) -> Iterator[bytes]:
     amount = "to_char(l.amount_cents / 100.0, 'FM9999999999999999990.00')"
     if dutch:
         amount = f"replace({amount}, '.', ',')"
-    sql = _CSV_SQL.format(amount=amount, year=int(year), delimiter=";" if dutch else ",")
+    sql = _CSV_SQL.format(
+        amount=amount,
+        year=int(year),
+        delimiter=";" if dutch else ",",
+        project_filter=f"AND l.project_id = {int(project.pk)}" if project is not None else "",
+    )
     connection.ensure_connection()
     with connection.connection.cursor() as cursor, cursor.copy(sql) as copy:
         for chunk in copy:
             yield bytes(chunk)
 
 
-def export_csv_python(year: int, *, dutch: bool = False) -> Iterator[bytes]:
+def export_csv_python(
+    year: int, *, project: ProjectAdministration | None = None, dutch: bool = False
+) -> Iterator[bytes]:
     """The same CSV built row by row (SQLite, and the reference the COPY path is tested against)."""
     buffer = _Buffer()
     writer = csv.writer(buffer, delimiter=";" if dutch else ",", lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
-    for n, row in enumerate(_lines(year), start=1):
+    for n, row in enumerate(_lines(year, project), start=1):
         (entry, day, period, kind, desc, code, name, side, cents, project, earmark, reverses) = row[
             :12
         ]
@@ -180,14 +194,14 @@ def export_csv_python(year: int, *, dutch: bool = False) -> Iterator[bytes]:
 # -- XLSX -----------------------------------------------------------------------------------
 
 
-def export_xlsx(year: int) -> Iterator[bytes]:
+def export_xlsx(year: int, *, project: ProjectAdministration | None = None) -> Iterator[bytes]:
     """The journal as a spreadsheet (openpyxl write-only mode: rows go to disk as written)."""
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Journaal")
     sheet.append(CSV_COLUMNS)
-    for row in _lines(year):
+    for row in _lines(year, project):
         (entry, day, period, kind, desc, code, name, side, cents, project, earmark, reverses) = row[
             :12
         ]
@@ -224,16 +238,18 @@ def _x(text: Any, limit: int) -> str:
     return escape(str(text)[:limit])
 
 
-def _totals(year: int) -> tuple[int, int, int]:
-    agg = JournalLine.objects.filter(entry__fiscal_year=year).aggregate(
+def _totals(year: int, project: ProjectAdministration | None) -> tuple[int, int, int]:
+    agg = _year_lines(year, project).aggregate(
+        count=Count("id"),
         debit=Sum("amount_cents", filter=Q(side="D")),
         credit=Sum("amount_cents", filter=Q(side="C")),
     )
-    count = JournalLine.objects.filter(entry__fiscal_year=year).count()
-    return count, int(agg["debit"] or 0), int(agg["credit"] or 0)
+    return int(agg["count"]), int(agg["debit"] or 0), int(agg["credit"] or 0)
 
 
-def opening_balances(year: int) -> list[tuple[str, int]]:
+def opening_balances(
+    year: int, project: ProjectAdministration | None = None
+) -> list[tuple[str, int]]:
     """Balance-sheet accounts at the start of ``year`` (signed, debit positive).
 
     Results of earlier years not yet closed into a reserve are shown on the
@@ -242,11 +258,10 @@ def opening_balances(year: int) -> list[tuple[str, int]]:
     from . import chart
     from .selectors import SIGNED
 
-    rows = (
-        JournalLine.objects.filter(entry__fiscal_year__lt=year)
-        .values("account__code", "account__type")
-        .annotate(total=Sum(SIGNED))
-    )
+    earlier = JournalLine.objects.filter(entry__fiscal_year__lt=year)
+    if project is not None:
+        earlier = earlier.filter(project=project)
+    rows = earlier.values("account__code", "account__type").annotate(total=Sum(SIGNED))
     balance_types = {Account.Type.ASSET, Account.Type.LIABILITY, Account.Type.EQUITY}
     by_code: dict[str, int] = {}
     for r in rows:
@@ -255,7 +270,7 @@ def opening_balances(year: int) -> list[tuple[str, int]]:
     return sorted((code, total) for code, total in by_code.items() if total != 0)
 
 
-def export_xaf(year: int) -> Iterator[bytes]:
+def export_xaf(year: int, *, project: ProjectAdministration | None = None) -> Iterator[bytes]:
     """XML Auditfile Financieel 3.2: header, chart, periods, opening balance, journals."""
     out = _Buffer()
     today = timezone.localdate().isoformat()
@@ -290,7 +305,7 @@ def export_xaf(year: int) -> Iterator[bytes]:
             f"<endDatePeriod>{date.fromordinal(end).isoformat()}</endDatePeriod></period>"
         )
     out.write("</periods>\n")
-    opening = opening_balances(year)
+    opening = opening_balances(year, project)
     if opening:
         ob_debit = sum(t for _, t in opening if t > 0)
         ob_credit = -sum(t for _, t in opening if t < 0)
@@ -304,7 +319,7 @@ def export_xaf(year: int) -> Iterator[bytes]:
                 f"<amntTp>{'D' if total > 0 else 'C'}</amntTp></obLine>"
             )
         out.write("</openingBalance>\n")
-    count, debit, credit = _totals(year)
+    count, debit, credit = _totals(year, project)
     out.write(
         f"<transactions><linesCount>{count}</linesCount>"
         f"<totalDebit>{euros(debit)}</totalDebit><totalCredit>{euros(credit)}</totalCredit>\n"
@@ -315,7 +330,7 @@ def export_xaf(year: int) -> Iterator[bytes]:
         )
         yield out.take()
         current = None
-        for n, row in enumerate(_lines(year), start=1):
+        for n, row in enumerate(_lines(year, project), start=1):
             (entry, day, period, kind, desc, code, _name, side, cents, project, earmark, _rev,
              line_id, key, username) = row  # fmt: skip
             if entry != current:
@@ -366,14 +381,14 @@ def _quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
 
 
-def export_beancount(year: int) -> Iterator[bytes]:
+def export_beancount(year: int, *, project: ProjectAdministration | None = None) -> Iterator[bytes]:
     """The journal in beancount's plain-text format (checked with ``bean-check`` in the tests)."""
     out = _Buffer()
     names = {a.code: beancount_name(a) for a in Account.objects.all()}
     out.write(f'option "title" "buurtfonds {year}"\noption "operating_currency" "EUR"\n\n')
     for code in sorted(names):
         out.write(f"{year}-01-01 open {names[code]} EUR\n")
-    opening = opening_balances(year)
+    opening = opening_balances(year, project)
     if opening:
         out.write(f"{year}-01-01 open Equity:Openingsbalans EUR\n\n")
         out.write(f'{year}-01-01 * "Openingsbalans"\n')
@@ -382,7 +397,7 @@ def export_beancount(year: int) -> Iterator[bytes]:
         out.write(f"  Equity:Openingsbalans  {euros(-sum(t for _, t in opening))} EUR\n")
     out.write("\n")
     current = None
-    for n, row in enumerate(_lines(year), start=1):
+    for n, row in enumerate(_lines(year, project), start=1):
         entry, day, _period, kind, desc, code, _name, side, cents, project, earmark, reverses = row[
             :12
         ]
@@ -400,7 +415,11 @@ def export_beancount(year: int) -> Iterator[bytes]:
     yield out.take()
 
 
-def export(year: int, fmt: str, *, dutch: bool = False) -> Iterable[bytes]:
+def export(
+    year: int, fmt: str, *, project: ProjectAdministration | None = None, dutch: bool = False
+) -> Iterable[bytes]:
+    """The journal of ``year`` (of one project administration, if given) in ``fmt``."""
     if fmt == "csv":
-        return export_csv(year, dutch=dutch)
-    return {"xlsx": export_xlsx, "xaf": export_xaf, "beancount": export_beancount}[fmt](year)
+        return export_csv(year, project=project, dutch=dutch)
+    exporters = {"xlsx": export_xlsx, "xaf": export_xaf, "beancount": export_beancount}
+    return exporters[fmt](year, project=project)

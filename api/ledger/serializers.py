@@ -1,0 +1,119 @@
+from rest_framework import serializers
+
+from ledger.exports import FORMATS
+from ledger.models import Account, FiscalPeriod, JournalEntry, JournalLine
+
+
+class AccountSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Account
+        fields = ["code", "name", "type", "source", "rj640_line", "active"]
+
+
+class JournalLineSerializer(serializers.ModelSerializer):
+    account: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
+    project: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
+    earmark: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="ref", read_only=True
+    )
+
+    class Meta:
+        model = JournalLine
+        fields = ["account", "side", "amount_cents", "currency", "project", "earmark"]
+
+
+class JournalEntrySerializer(serializers.ModelSerializer):
+    lines = JournalLineSerializer(many=True, read_only=True)
+    created_by: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
+
+    class Meta:
+        model = JournalEntry
+        fields = [
+            "id", "date", "fiscal_year", "period", "kind", "description", "cause",
+            "reverses", "created_by", "created_at", "lines",
+        ]  # fmt: skip
+
+
+class YearQuerySerializer(serializers.Serializer):
+    year = serializers.IntegerField(min_value=2000, max_value=2200)
+    project = serializers.CharField(max_length=20, required=False)
+
+
+class ExportQuerySerializer(YearQuerySerializer):
+    format = serializers.ChoiceField(choices=FORMATS)
+    decimal = serializers.ChoiceField(choices=["point", "comma"], default="point")
+
+
+class TrialBalanceRowSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    type = serializers.CharField()
+    debit_cents = serializers.IntegerField()
+    credit_cents = serializers.IntegerField()
+    balance_cents = serializers.IntegerField()
+
+
+class TrialBalanceSerializer(serializers.Serializer):
+    year = serializers.IntegerField()
+    project = serializers.CharField(allow_null=True)
+    accounts = TrialBalanceRowSerializer(many=True)
+    total_debit_cents = serializers.IntegerField()
+    total_credit_cents = serializers.IntegerField()
+
+
+class StatementLineSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    rj640_line = serializers.CharField()
+    amount_cents = serializers.IntegerField()
+
+
+class IncomeStatementSerializer(serializers.Serializer):
+    income = StatementLineSerializer(many=True)
+    expenses = StatementLineSerializer(many=True)
+    appropriation = StatementLineSerializer(many=True)
+    total_income_cents = serializers.IntegerField()
+    total_expenses_cents = serializers.IntegerField()
+    result_cents = serializers.IntegerField()
+    result_after_appropriation_cents = serializers.IntegerField()
+
+
+class BalanceSheetSerializer(serializers.Serializer):
+    assets = StatementLineSerializer(many=True)
+    liabilities = StatementLineSerializer(many=True)
+    funds_and_reserves = StatementLineSerializer(many=True)
+    unappropriated_result_cents = serializers.IntegerField()
+    total_assets_cents = serializers.IntegerField()
+    total_liabilities_and_equity_cents = serializers.IntegerField()
+
+
+class OwnContributionSerializer(serializers.Serializer):
+    project_code = serializers.CharField()
+    project_name = serializers.CharField()
+    own_income_by_source = serializers.DictField(child=serializers.IntegerField())
+    own_income_cents = serializers.IntegerField()
+    needed_cents = serializers.IntegerField()
+    ratio = serializers.DecimalField(max_digits=12, decimal_places=4, allow_null=True)
+    required_ratio = serializers.DecimalField(max_digits=5, decimal_places=4)
+    meets_rule = serializers.BooleanField()
+
+
+class PeriodCloseSerializer(serializers.Serializer):
+    year = serializers.IntegerField(min_value=2000, max_value=2200)
+    month = serializers.IntegerField(min_value=1, max_value=12)
+
+
+class PeriodSerializer(serializers.ModelSerializer):
+    closed_by: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
+
+    class Meta:
+        model = FiscalPeriod
+        fields = ["year", "month", "closed_at", "closed_by"]

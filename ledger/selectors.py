@@ -23,6 +23,10 @@ SIGNED = Case(
 )
 
 
+def project_by_code(code: str) -> ProjectAdministration | None:
+    return ProjectAdministration.objects.filter(code=code).first()
+
+
 def _credit_balance(lines: QuerySet[JournalLine]) -> int:
     return -int(lines.aggregate(total=Coalesce(Sum(SIGNED), 0))["total"])
 

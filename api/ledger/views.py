@@ -63,7 +63,7 @@ def _project(
     """The project administration asked for, within what the caller may read."""
     scope = books_scope(user=acting_user(request), **({"roles": roles} if roles else {}))
     if code:
-        project = ProjectAdministration.objects.filter(code=code).first()
+        project = selectors.project_by_code(code)
         if project is None or (scope is not None and not scope.filter(pk=project.pk).exists()):
             raise ProjectNotYours()
         return project

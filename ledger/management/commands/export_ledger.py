@@ -6,7 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ledger.exports import FORMATS, export
-from ledger.models import ProjectAdministration
+from ledger.selectors import project_by_code
 
 
 class Command(BaseCommand):
@@ -22,7 +22,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         project = None
         if options["project"]:
-            project = ProjectAdministration.objects.filter(code=options["project"]).first()
+            project = project_by_code(options["project"])
             if project is None:
                 raise CommandError(f"No project administration with code {options['project']!r}.")
         chunks = export(options["year"], options["format"], project=project, dutch=options["dutch"])

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ledger import selectors
-from ledger.models import ProjectAdministration
+from ledger.selectors import project_by_code
 
 REPORTS = ("trial-balance", "income-statement", "balance-sheet", "own-contribution")
 
@@ -26,7 +26,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         project = None
         if options["project"]:
-            project = ProjectAdministration.objects.filter(code=options["project"]).first()
+            project = project_by_code(options["project"])
             if project is None:
                 raise CommandError(f"No project administration with code {options['project']!r}.")
         year, report = options["year"], options["report"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date as Date
 from typing import Any
@@ -210,8 +211,11 @@ def _insert_postgres(entry_values: list[Any], lines: Sequence[Line], codes: set[
         f"WITH e AS ({_INSERT_ENTRY}) INSERT INTO {_LINE} ({_LINE_COLUMNS})"
         f" SELECT e.id, v.* FROM e, (VALUES {values}) AS v RETURNING entry_id"
     )
-    # Inside a caller's transaction a savepoint keeps a refused posting from spoiling it.
-    with transaction.atomic(savepoint=connection.in_atomic_block), connection.cursor() as cursor:
+    # One statement is atomic on its own: outside a transaction it commits by itself (one
+    # round trip); inside a caller's transaction a savepoint keeps a refused posting from
+    # spoiling it.
+    block = transaction.atomic() if connection.in_atomic_block else nullcontext()
+    with block, connection.cursor() as cursor:
         account_ids = _account_ids(cursor, codes, check_open=False)
         cursor.execute(sql, entry_values + _line_params(lines, account_ids))
         row = cursor.fetchone()

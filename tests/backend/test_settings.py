@@ -14,6 +14,7 @@ ENV_NAME = re.compile(r"""(?:env(?:\.\w+)?|_required)\(\s*"([A-Z][A-Z0-9_]+)\"""
 # Read only in development or for tuning; deployment runs without them.
 NOT_FOR_DEPLOYMENT = {
     "DJANGO_DEBUG",
+    "DATABASE_SERVER_SIDE_BINDING",
     "DEMO_PASSWORD",
     "LOG_LEVEL",
     "THROTTLE_AUTH_RATE",

@@ -90,7 +90,9 @@ def bench_posting(entries: int) -> None:
         entry_post(lines=lines, idempotency_key=f"warm:{i}", kind="income", description="warm-up")
     start = time.perf_counter()
     for i in range(entries):
-        entry_post(lines=lines, idempotency_key=f"svc:{i}", kind="income", description="Contributie")
+        entry_post(
+            lines=lines, idempotency_key=f"svc:{i}", kind="income", description="Contributie"
+        )
     service = entries / (time.perf_counter() - start)
 
     with connection.cursor() as cursor:
@@ -119,7 +121,9 @@ def bench_posting(entries: int) -> None:
     raw.autocommit = True
     print(f"(a) posting {entries} two-line entries, one client, triggers on")
     print(f"    through entry_post:  {service:8.0f} entries/s")
-    print(f"    raw SQL inserts:     {raw_rate:8.0f} entries/s  (service = {service / raw_rate:.2f}x raw)")
+    print(
+        f"    raw SQL inserts:     {raw_rate:8.0f} entries/s  (service = {service / raw_rate:.2f}x raw)"
+    )
 
 
 def load_lines(total_lines: int, year: int) -> None:
@@ -175,11 +179,15 @@ def main() -> None:
         load_lines(args.lines, args.year)
         print(f"(b) loaded {args.lines} journal lines in {time.perf_counter() - start:.1f} s")
         copy_s, copy_mb, copy_bytes = run_child(["--child", "copy", "--year", str(args.year)], url)
-        print(f"    COPY (SELECT ...) TO STDOUT: {copy_s:7.2f} s  peak {copy_mb:6.1f} MB  {copy_bytes / 1e6:.0f} MB out")
+        print(
+            f"    COPY (SELECT ...) TO STDOUT: {copy_s:7.2f} s  peak {copy_mb:6.1f} MB  {copy_bytes / 1e6:.0f} MB out"
+        )
         for fmt in ("csv", "xaf"):
             secs, mb, size = run_child(["--child", fmt, "--year", str(args.year)], url)
             ratio = f"  = {secs / copy_s:.2f}x COPY" if fmt == "csv" else ""
-            print(f"    export {fmt:4}:                {secs:7.2f} s  peak {mb:6.1f} MB  {size / 1e6:.0f} MB out{ratio}")
+            print(
+                f"    export {fmt:4}:                {secs:7.2f} s  peak {mb:6.1f} MB  {size / 1e6:.0f} MB out{ratio}"
+            )
     finally:
         connection.close()
         connection.creation.destroy_test_db(test_name, verbosity=0)

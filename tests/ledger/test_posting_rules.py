@@ -192,3 +192,18 @@ class TestDatabaseGuards:
             connection.cursor() as cursor,
         ):
             self._raw_entry(cursor, "raw-5")
+
+
+def test_the_admin_shows_entries_but_cannot_change_them(client, django_user_model):
+    entry = post(GOOD)
+    client.force_login(
+        django_user_model.objects.create_superuser("pm", "pm@example.org", "x-long-pass-1")
+    )
+    page = client.get(f"/admin/ledger/journalentry/{entry.pk}/change/")
+    assert page.status_code == 200 and b"8500" in page.content
+    assert (
+        client.post(f"/admin/ledger/journalentry/{entry.pk}/delete/", {"post": "yes"}).status_code
+        == 403
+    )
+    assert client.get("/admin/ledger/journalentry/add/").status_code == 403
+    assert JournalEntry.objects.filter(pk=entry.pk).exists()

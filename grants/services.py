@@ -1,10 +1,38 @@
-"""Writes of the grants domain. (Funds and applications arrive with their own issue.)"""
+"""Writes of the grants domain. Every transition: lock the row, check guards and the actor,
+change state, record the status change and audit event, post money, notify on commit."""
 
 from __future__ import annotations
 
-from community.models import Cooperative
-from ledger.models import ProjectAdministration
-from ledger.services import project_get_or_create
+import uuid
+from collections.abc import Iterable
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django_fsm import can_proceed
+
+from community.audit import audit_log
+from community.models import Cooperative, MemberOrganisation, Membership, Neighbourhood, User
+from community.selectors import is_verified_resident, user_has_cooperative_role, user_has_role
+from ledger import postings
+from ledger.models import Earmark, JournalEntry, ProjectAdministration
+from ledger.services import earmark_get_or_create, project_get_or_create
+
+from . import errors, tasks
+from .iban import is_valid_iban, normalise_iban
+from .models import Application, Fund, Priority, Receipt, StatusChange
+
+RECEIPT_MAX_BYTES = 10 * 1024 * 1024
+RECEIPT_SIGNATURES = {
+    b"%PDF-": "application/pdf",
+    b"\xff\xd8\xff": "image/jpeg",
+    b"\x89PNG\r\n\x1a\n": "image/png",
+}
+# The actions a person can ask for over the API, by the transition method they trigger.
+USER_ACTIONS = ("submit", "withdraw", "pay", "cancel", "report", "close")
 
 
 def cooperative_project(*, cooperative: Cooperative) -> ProjectAdministration:
@@ -14,3 +42,476 @@ def cooperative_project(*, cooperative: Cooperative) -> ProjectAdministration:
         code=cooperative.slug.upper()[:20],
         name=cooperative.name,
     )
+
+
+# -- funds and priorities --------------------------------------------------------------------
+
+
+def fund_create(
+    *, acting_user: User, cooperative: Cooperative, name: str, kind: str, **settings: Any
+) -> Fund:
+    """A board member opens a fund; its money lives in an earmark of the cooperative's books."""
+    if not user_has_cooperative_role(
+        user=acting_user, role=Membership.Role.BOARD, cooperative=cooperative
+    ):
+        raise errors.NotBoard()
+    neighbourhood: Neighbourhood | None = settings.get("neighbourhood")
+    if kind == Fund.Kind.BUURTFONDS and (
+        neighbourhood is None
+        or not (
+            cooperative.neighbourhoods.filter(pk=neighbourhood.pk).exists()
+            or Cooperative.objects.filter(parent=cooperative, neighbourhoods=neighbourhood).exists()
+        )
+    ):
+        raise errors.WrongFundKind(extra={"field": "neighbourhood"})
+    with transaction.atomic():
+        earmark = earmark_get_or_create(
+            ref=f"fund:{uuid.uuid4()}",
+            kind=Earmark.Kind.FUND if kind == Fund.Kind.BUURTFONDS else Earmark.Kind.INNOVATION,
+            name=name,
+            project=cooperative_project(cooperative=cooperative),
+        )
+        fund = Fund.objects.create(
+            cooperative=cooperative, name=name, kind=kind, earmark=earmark, **settings
+        )
+        audit_log(
+            actor=acting_user, action="fund_created", obj=fund, data={"name": name, "kind": kind}
+        )
+    return fund
+
+
+def fund_deposit(
+    *, fund: Fund, amount_cents: int, source: str, reference: str, acting_user: User | None
+) -> JournalEntry:
+    """A treasurer puts money in the pot. The bank reference makes a repeat harmless."""
+    if acting_user is not None and not user_has_cooperative_role(
+        user=acting_user, role=Membership.Role.TREASURER, cooperative=fund.cooperative
+    ):
+        raise errors.NotTreasurer()
+    with transaction.atomic():
+        entry = postings.post_deposit(
+            pot=fund.earmark,
+            amount_cents=amount_cents,
+            source=source,
+            idempotency_key=f"fund:{fund.pk}:deposit:{reference}",
+            description=f"Storting {fund.name}: {reference}",
+            actor_id=acting_user.pk if acting_user else None,
+        )
+        audit_log(
+            actor=acting_user,
+            action="fund_deposit",
+            obj=fund,
+            data={
+                "amount_cents": amount_cents,
+                "source": source,
+                "reference": reference,
+                "entry": entry.pk,
+            },
+        )
+    return entry
+
+
+def priority_create(
+    *, neighbourhood: Neighbourhood, year: int, rank: int, title: str, acting_user: User
+) -> Priority:
+    if not user_has_role(user=acting_user, role=Membership.Role.BOARD, neighbourhood=neighbourhood):
+        raise errors.NotBoard()
+    try:
+        with transaction.atomic():
+            priority = Priority.objects.create(
+                neighbourhood=neighbourhood, year=year, rank=rank, title=title
+            )
+            audit_log(
+                actor=acting_user,
+                action="priority_created",
+                obj=priority,
+                data={"rank": rank, "year": year},
+            )
+    except IntegrityError as exc:
+        raise errors.PriorityRankTaken() from exc
+    return priority
+
+
+# -- applications ----------------------------------------------------------------------------
+
+
+def _may_apply(*, user: User, fund: Fund, organisation: MemberOrganisation | None) -> str:
+    """How ``user`` may apply to ``fund``: as resident, organisation or coordinator."""
+    neighbourhood = fund.neighbourhood
+    if neighbourhood is None:
+        return (
+            "coordinator"
+            if user_has_cooperative_role(
+                user=user, role=Membership.Role.COORDINATOR, cooperative=fund.cooperative
+            )
+            else "resident"
+        )
+    if organisation is not None:
+        if (
+            organisation.active
+            and organisation.representatives.filter(pk=user.pk).exists()
+            and organisation.neighbourhoods.filter(pk=neighbourhood.pk).exists()
+        ):
+            return "organisation"
+        raise errors.NotResident()
+    if is_verified_resident(user=user, neighbourhood=neighbourhood):
+        return "resident"
+    if user_has_role(user=user, role=Membership.Role.COORDINATOR, neighbourhood=neighbourhood):
+        return "coordinator"
+    raise errors.NotResident()
+
+
+def application_create(
+    *,
+    fund: Fund,
+    acting_user: User,
+    title: str,
+    summary: str,
+    amount_requested_cents: int,
+    total_budget_cents: int,
+    own_contribution_cents: int = 0,
+    priorities: Iterable[Priority] = (),
+    payee_name: str = "",
+    payee_iban: str = "",
+    organisation: MemberOrganisation | None = None,
+    paper_applicant_name: str = "",
+) -> Application:
+    """A draft application. A coordinator may enter a resident's paper application."""
+    as_ = _may_apply(user=acting_user, fund=fund, organisation=organisation)
+    if paper_applicant_name and as_ != "coordinator":
+        raise errors.NotCoordinatorForPaper()
+    if as_ == "coordinator" and not paper_applicant_name:
+        raise errors.PaperApplicantNameMissing()
+    if payee_iban and not is_valid_iban(payee_iban):
+        raise errors.InvalidIban()
+    with transaction.atomic():
+        application = Application(
+            fund=fund,
+            applicant=acting_user,
+            entered_by=acting_user if as_ == "coordinator" else None,
+            paper_applicant_name=paper_applicant_name,
+            organisation=organisation,
+            title=title,
+            summary=summary,
+            amount_requested_cents=amount_requested_cents,
+            total_budget_cents=total_budget_cents,
+            own_contribution_cents=own_contribution_cents,
+            payee_name=payee_name,
+            payee_iban=normalise_iban(payee_iban),
+        )
+        application.earmark = earmark_get_or_create(
+            ref=f"application:{uuid.uuid4()}",
+            kind=Earmark.Kind.APPLICATION,
+            name=title[:200],
+            parent=fund.earmark,
+        )
+        application.save()
+        application.priorities.set(priorities)
+        audit_log(
+            actor=acting_user,
+            action="application_created",
+            obj=application,
+            data={"fund": fund.pk, "as": as_, "amount_requested_cents": amount_requested_cents},
+        )
+    return application
+
+
+def _locked(application: Application) -> Application:
+    return Application.objects.select_for_update().select_related("fund").get(pk=application.pk)
+
+
+def allowed_actions(application: Application) -> list[str]:
+    available = {t.name for t in application.get_available_status_transitions()}  # type: ignore[attr-defined]
+    return [action for action in USER_ACTIONS if action in available]
+
+
+def _transition(
+    application: Application,
+    action: str,
+    *,
+    actor: User | None,
+    reason: str = "",
+    fields: Iterable[str] = (),
+) -> None:
+    """Apply one transition to a locked row and record it (status change and audit event)."""
+    method = getattr(application, action)
+    if not can_proceed(method):
+        raise errors.TransitionNotAllowed(
+            extra={"status": application.status, "allowed_actions": allowed_actions(application)}
+        )
+    from_status = application.status
+    method()
+    application.save(update_fields=["status", *fields])
+    StatusChange.objects.create(
+        application=application,
+        from_status=from_status,
+        to_status=application.status,
+        actor=actor,
+        reason=reason[:500],
+    )
+    audit_log(
+        actor=actor,
+        action=f"application_{action}",
+        obj=application,
+        data={"from": from_status, "to": application.status, "reason": reason[:500]},
+    )
+
+
+def _check_transition(application: Application, action: str) -> None:
+    if not can_proceed(getattr(application, action)):
+        raise errors.TransitionNotAllowed(
+            extra={"status": application.status, "allowed_actions": allowed_actions(application)}
+        )
+
+
+def _is_applicant(user: User, application: Application) -> bool:
+    if user.pk in (application.applicant_id, application.entered_by_id):
+        return True
+    org = application.organisation
+    return org is not None and org.representatives.filter(pk=user.pk).exists()
+
+
+def _require_applicant(user: User, application: Application) -> None:
+    if not _is_applicant(user, application):
+        raise errors.NotApplicant()
+
+
+def _require_role(user: User, application: Application, role: str) -> None:
+    if not user_has_cooperative_role(
+        user=user, role=role, cooperative=application.fund.cooperative
+    ):
+        raise errors.NotTreasurer() if role == Membership.Role.TREASURER else errors.NotBoard()
+
+
+def _check_submission_rules(application: Application) -> None:
+    fund = application.fund
+    amount = application.amount_requested_cents
+    if fund.kind != Fund.Kind.BUURTFONDS:
+        raise errors.WrongFundKind()
+    if not 100 <= amount <= fund.max_request_cents:
+        raise errors.AmountOutOfRange(extra={"max_request_cents": fund.max_request_cents})
+    if application.total_budget_cents < amount + application.own_contribution_cents:
+        raise errors.BudgetTooSmall()
+    needed = Decimal(application.total_budget_cents) * fund.own_contribution_percent / 100
+    if Decimal(application.own_contribution_cents) < needed:
+        raise errors.OwnContributionTooSmall(
+            extra={"own_contribution_percent": str(fund.own_contribution_percent)}
+        )
+    if application.priorities.exclude(neighbourhood=fund.neighbourhood).exists():
+        raise errors.PriorityElsewhere()
+
+
+def application_submit(*, application: Application, acting_user: User) -> Application:
+    """Check the rules, reserve the amount in the pot, and open the neighbours' vote."""
+    with transaction.atomic():
+        application = _locked(application)
+        _require_applicant(acting_user, application)
+        _check_transition(application, "submit")
+        if application.entered_by_id is None:
+            _may_apply(
+                user=acting_user, fund=application.fund, organisation=application.organisation
+            )
+        _check_submission_rules(application)
+        postings.post_reservation(
+            application=application.earmark,
+            amount_cents=application.amount_requested_cents,
+            idempotency_key=f"application:{application.pk}:submit",
+            actor_id=acting_user.pk,
+        )
+        fund = application.fund
+        now = timezone.now()
+        application.vote_opens_at = now
+        application.vote_closes_at = now + timedelta(minutes=fund.vote_window_minutes)
+        application.quorum = fund.quorum
+        application.approval_ratio = fund.approval_ratio
+        application.show_live_tally = fund.show_live_tally
+        _transition(
+            application,
+            "submit",
+            actor=acting_user,
+            fields=[
+                "vote_opens_at",
+                "vote_closes_at",
+                "quorum",
+                "approval_ratio",
+                "show_live_tally",
+            ],
+        )
+    return application
+
+
+def decision_is_approval(*, yes: int, no: int, quorum: int, approval_ratio: Decimal) -> bool:
+    """At least ``quorum`` ballots, and a yes share of at least ``approval_ratio``."""
+    total = yes + no
+    return total >= quorum and total > 0 and Decimal(yes) >= approval_ratio * total
+
+
+def application_decide(*, application: Application, yes: int, no: int) -> Application:
+    """Settle a vote with its counts: approved (commitment) or rejected (release).
+
+    Called by the system when the window has closed; a second call finds the
+    application no longer in ``voting`` and is refused, so one decision results.
+    """
+    with transaction.atomic():
+        application = _locked(application)
+        _check_transition(application, "approve")
+        assert application.quorum is not None and application.approval_ratio is not None
+        approved = decision_is_approval(
+            yes=yes, no=no, quorum=application.quorum, approval_ratio=application.approval_ratio
+        )
+        event = "commitment" if approved else "release"
+        postings.post_event(
+            postings.APPLICATION_EVENTS[event],
+            earmark=application.earmark,
+            amount_cents=application.amount_requested_cents,
+            idempotency_key=f"application:{application.pk}:decide",
+        )
+        application.yes_votes, application.no_votes = yes, no
+        application.decided_at = timezone.now()
+        _transition(
+            application,
+            "approve" if approved else "reject",
+            actor=None,
+            reason=f"{yes} voor, {no} tegen",
+            fields=["yes_votes", "no_votes", "decided_at"],
+        )
+        pk = application.pk
+        transaction.on_commit(lambda: tasks.notify_decision.delay(pk))
+        if approved:
+            transaction.on_commit(lambda: tasks.notify_awaiting_payment.delay(pk))
+    return application
+
+
+def application_withdraw(
+    *, application: Application, acting_user: User, reason: str = ""
+) -> Application:
+    """The applicant takes the application back; a reservation goes back to the pot."""
+    with transaction.atomic():
+        application = _locked(application)
+        _require_applicant(acting_user, application)
+        _check_transition(application, "withdraw")
+        if application.status == Application.Status.VOTING:
+            postings.post_event(
+                postings.APPLICATION_EVENTS["release"],
+                earmark=application.earmark,
+                amount_cents=application.amount_requested_cents,
+                idempotency_key=f"application:{application.pk}:withdraw",
+                actor_id=acting_user.pk,
+            )
+        _transition(application, "withdraw", actor=acting_user, reason=reason)
+    return application
+
+
+def application_pay(*, application: Application, acting_user: User) -> Application:
+    """The treasurer pays an approved grant to the payee (checked IBAN)."""
+    with transaction.atomic():
+        application = _locked(application)
+        _require_role(acting_user, application, Membership.Role.TREASURER)
+        _check_transition(application, "pay")
+        if not application.payee_name or not is_valid_iban(application.payee_iban):
+            raise errors.PayeeMissing()
+        postings.post_event(
+            postings.APPLICATION_EVENTS["payout"],
+            earmark=application.earmark,
+            amount_cents=application.amount_requested_cents,
+            idempotency_key=f"application:{application.pk}:pay",
+            actor_id=acting_user.pk,
+        )
+        _transition(application, "pay", actor=acting_user)
+    return application
+
+
+def application_cancel(
+    *, application: Application, acting_user: User, reason: str = ""
+) -> Application:
+    """The board cancels an approved grant before payout; the money goes back to the pot."""
+    with transaction.atomic():
+        application = _locked(application)
+        _require_role(acting_user, application, Membership.Role.BOARD)
+        _check_transition(application, "cancel")
+        postings.post_event(
+            postings.APPLICATION_EVENTS["cancellation"],
+            earmark=application.earmark,
+            amount_cents=application.amount_requested_cents,
+            idempotency_key=f"application:{application.pk}:cancel",
+            actor_id=acting_user.pk,
+        )
+        _transition(application, "cancel", actor=acting_user, reason=reason)
+        pk = application.pk
+        transaction.on_commit(lambda: tasks.notify_decision.delay(pk))
+    return application
+
+
+def receipt_content_type(upload: UploadedFile) -> str:
+    """What the file is, read from its first bytes (never from its name or claimed type)."""
+    if upload.size is None or upload.size > RECEIPT_MAX_BYTES:
+        raise errors.ReceiptInvalid(extra={"file": upload.name})
+    upload.seek(0)
+    head = upload.read(16)
+    upload.seek(0)
+    for signature, content_type in RECEIPT_SIGNATURES.items():
+        if head.startswith(signature):
+            return content_type
+    raise errors.ReceiptInvalid(extra={"file": upload.name})
+
+
+def application_report(
+    *,
+    application: Application,
+    acting_user: User,
+    summary: str,
+    spent_cents: int,
+    receipts: Iterable[UploadedFile] = (),
+) -> Application:
+    """The applicant reports what was done and spent; unspent money flows back to the pot."""
+    receipts = list(receipts)
+    types = [receipt_content_type(upload) for upload in receipts]  # before anything is written
+    with transaction.atomic():
+        application = _locked(application)
+        _require_applicant(acting_user, application)
+        _check_transition(application, "report")
+        if not 0 <= spent_cents <= application.amount_requested_cents:
+            raise errors.SpentOutOfRange(extra={"max_cents": application.amount_requested_cents})
+        for upload, content_type in zip(receipts, types, strict=True):
+            Receipt.objects.create(
+                application=application,
+                file=upload,
+                content_type=content_type,
+                original_name=(upload.name or "bon")[:200],
+                size=upload.size or 0,
+            )
+        application.report_summary = summary
+        application.spent_cents = spent_cents
+        if application.unspent_cents > 0:
+            postings.post_event(
+                postings.APPLICATION_EVENTS["unspent_return"],
+                earmark=application.earmark,
+                amount_cents=application.unspent_cents,
+                idempotency_key=f"application:{application.pk}:report",
+                actor_id=acting_user.pk,
+            )
+        _transition(
+            application, "report", actor=acting_user, fields=["report_summary", "spent_cents"]
+        )
+    return application
+
+
+def application_close(
+    *, application: Application, acting_user: User, evaluation: str, note: str = ""
+) -> Application:
+    """The board evaluates the experiment; successful ones are flagged for follow-up."""
+    with transaction.atomic():
+        application = _locked(application)
+        _require_role(acting_user, application, Membership.Role.BOARD)
+        _check_transition(application, "close")
+        application.evaluation = evaluation
+        application.evaluation_note = note
+        application.follow_up = evaluation == Application.Evaluation.SUCCESSFUL
+        _transition(
+            application,
+            "close",
+            actor=acting_user,
+            reason=evaluation,
+            fields=["evaluation", "evaluation_note", "follow_up"],
+        )
+    return application

@@ -23,8 +23,8 @@ class JournalLineInline(admin.TabularInline):
     model = JournalLine
     extra = 0
     can_delete = False
-    fields = ["account", "side", "amount_cents", "project", "earmark"]
-    readonly_fields = fields
+    fields = ("account", "side", "amount_cents", "project", "earmark")
+    readonly_fields = ("account", "side", "amount_cents", "project", "earmark")
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

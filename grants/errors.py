@@ -1,0 +1,90 @@
+"""Why the grants domain said no: each rule has its own code."""
+
+from django.utils.translation import gettext_lazy as _
+
+from backend.errors import Conflict, DomainError, Forbidden
+
+
+class TransitionNotAllowed(Conflict):
+    code = "transition_not_allowed"
+    message = _("This application cannot do that in its current state.")
+
+
+class NotApplicant(Forbidden):
+    code = "not_applicant"
+    message = _("Only the applicant may do this.")
+
+
+class NotResident(Forbidden):
+    code = "not_resident"
+    message = _("Only verified residents of this neighbourhood (or its coordinators) may apply.")
+
+
+class NotBoard(Forbidden):
+    code = "not_board"
+    message = _("Only a board member of this cooperative may do this.")
+
+
+class NotTreasurer(Forbidden):
+    code = "not_treasurer"
+    message = _("Only a treasurer of this cooperative may do this.")
+
+
+class AmountOutOfRange(DomainError):
+    code = "amount_out_of_range"
+    message = _("The amount must be at least 1 euro and at most the fund's maximum.")
+
+
+class BudgetTooSmall(DomainError):
+    code = "budget_too_small"
+    message = _("The total budget must be at least the amount requested plus the own contribution.")
+
+
+class OwnContributionTooSmall(DomainError):
+    code = "own_contribution_too_small"
+    message = _("The own contribution is below the share of the budget this fund requires.")
+
+
+class PriorityElsewhere(DomainError):
+    code = "priority_other_neighbourhood"
+    message = _("A priority must belong to the fund's own neighbourhood.")
+
+
+class WrongFundKind(DomainError):
+    code = "wrong_fund_kind"
+    message = _("This is not possible for this kind of fund.")
+
+
+class PayeeMissing(DomainError):
+    code = "payee_missing"
+    message = _("A payee name and a valid IBAN are needed before payout.")
+
+
+class InvalidIban(DomainError):
+    code = "iban_invalid"
+    message = _("This IBAN is not valid (check the digits).")
+
+
+class SpentOutOfRange(DomainError):
+    code = "spent_out_of_range"
+    message = _("The amount spent must be between 0 and the amount paid.")
+
+
+class ReceiptInvalid(DomainError):
+    code = "receipt_invalid"
+    message = _("Receipts must be PDF, JPEG or PNG files of at most 10 MB.")
+
+
+class PriorityRankTaken(Conflict):
+    code = "priority_rank_taken"
+    message = _("That neighbourhood already has a priority with this rank for this year.")
+
+
+class NotCoordinatorForPaper(Forbidden):
+    code = "not_coordinator"
+    message = _("Only a coordinator may enter a paper application for a resident.")
+
+
+class PaperApplicantNameMissing(DomainError):
+    code = "paper_applicant_name_missing"
+    message = _("Name the resident this paper application is for.")

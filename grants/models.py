@@ -1,0 +1,330 @@
+"""Funds, priorities and applications, with the application's state machine."""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.files.storage import FileSystemStorage
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.deconstruct import deconstructible
+from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField, FSMModelMixin, transition
+
+from community.models import Cooperative, MemberOrganisation, Neighbourhood
+from ledger.models import Earmark
+
+
+class Fund(models.Model):
+    """A pot of money a cooperative hands out: a Buurtfonds (resident vote) or an innovation pot."""
+
+    class Kind(models.TextChoices):
+        BUURTFONDS = "buurtfonds", _("neighbourhood fund (Buurtfonds)")
+        INNOVATION = "innovation", _("innovation fund")
+
+    class CoverageRule(models.TextChoices):
+        NONE = "none", _("no rule")
+        EACH_TOP_PRIORITY_FUNDED = (
+            "each_top_priority_funded",
+            _("every top priority gets at least one funded project"),
+        )
+        MIN_SHARE_PER_TOP_PRIORITY = (
+            "min_share_per_top_priority",
+            _("every top priority gets at least a share of the pot"),
+        )
+
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    cooperative = models.ForeignKey(
+        Cooperative, on_delete=models.PROTECT, related_name="funds", verbose_name=_("cooperative")
+    )
+    neighbourhood = models.ForeignKey(
+        Neighbourhood,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="funds",
+        verbose_name=_("neighbourhood"),
+    )
+    max_request_cents = models.PositiveBigIntegerField(_("largest request (cents)"), default=50_000)
+    vote_window_minutes = models.PositiveIntegerField(
+        _("vote window (minutes)"),
+        default=1440,
+        validators=[MinValueValidator(1), MaxValueValidator(60 * 24 * 30)],
+    )
+    quorum = models.PositiveIntegerField(_("quorum (votes cast)"), default=5)
+    approval_ratio = models.DecimalField(
+        _("yes share needed"),
+        max_digits=4,
+        decimal_places=3,
+        default=Decimal("0.5"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
+    )
+    own_contribution_percent = models.DecimalField(
+        _("own contribution (percent of budget)"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("5"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+    )
+    top_priorities = models.PositiveSmallIntegerField(_("top priorities"), default=3)
+    coverage_rule = models.CharField(
+        _("coverage rule"), max_length=40, choices=CoverageRule.choices, default=CoverageRule.NONE
+    )
+    coverage_min_percent = models.DecimalField(
+        _("minimum share per top priority (percent)"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+    )
+    show_live_tally = models.BooleanField(_("show the tally during the vote"), default=False)
+    earmark = models.OneToOneField(
+        Earmark, on_delete=models.PROTECT, related_name="fund", verbose_name=_("earmark")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("fund")
+        verbose_name_plural = _("funds")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="innovation") | Q(neighbourhood__isnull=False),
+                name="grants_buurtfonds_has_neighbourhood",
+            ),
+            models.CheckConstraint(
+                condition=Q(approval_ratio__gte=0, approval_ratio__lte=1),
+                name="grants_fund_approval_ratio_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Priority(models.Model):
+    """A ranked wijkprioriteit of a buurt for a year; rank 1 is the most important."""
+
+    neighbourhood = models.ForeignKey(
+        Neighbourhood,
+        on_delete=models.PROTECT,
+        related_name="priorities",
+        verbose_name=_("neighbourhood"),
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    rank = models.PositiveSmallIntegerField(_("rank"), validators=[MinValueValidator(1)])
+    title = models.CharField(_("title"), max_length=200)
+
+    class Meta:
+        ordering = ["neighbourhood", "year", "rank"]
+        verbose_name = _("priority")
+        verbose_name_plural = _("priorities")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["neighbourhood", "year", "rank"], name="grants_priority_rank_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} #{self.rank} {self.title}"
+
+
+@deconstructible
+class PrivateStorage(FileSystemStorage):
+    """Receipts live outside the web root (``PRIVATE_MEDIA_ROOT``), served only through the API."""
+
+    @property  # type: ignore[override]
+    def base_location(self) -> str:
+        return str(settings.PRIVATE_MEDIA_ROOT)
+
+    @property  # type: ignore[override]
+    def location(self) -> str:
+        return os.path.abspath(self.base_location)
+
+
+class Application(FSMModelMixin, models.Model):
+    """A resident's request for money from a fund, walking the path of ARCHITECTURE.md."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        VOTING = "voting", _("voting")
+        APPROVED = "approved", _("approved")
+        REJECTED = "rejected", _("rejected")
+        WITHDRAWN = "withdrawn", _("withdrawn")
+        PAID = "paid", _("paid")
+        REPORTED = "reported", _("reported")
+        CLOSED = "closed", _("closed")
+        CANCELLED = "cancelled", _("cancelled")
+
+    class Evaluation(models.TextChoices):
+        SUCCESSFUL = "successful", _("successful")
+        NOT_SUCCESSFUL = "not_successful", _("not successful")
+
+    fund = models.ForeignKey(
+        Fund, on_delete=models.PROTECT, related_name="applications", verbose_name=_("fund")
+    )
+    applicant = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="applications",
+        verbose_name=_("applicant"),
+    )
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("entered by (paper application)"),
+    )
+    paper_applicant_name = models.CharField(
+        _("resident (paper application)"), max_length=200, blank=True
+    )
+    organisation = models.ForeignKey(
+        MemberOrganisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="applications",
+        verbose_name=_("on behalf of"),
+    )
+    title = models.CharField(_("title"), max_length=200)
+    summary = models.TextField(_("summary"), max_length=5000)
+    amount_requested_cents = models.PositiveBigIntegerField(_("amount requested (cents)"))
+    total_budget_cents = models.PositiveBigIntegerField(_("total budget (cents)"))
+    own_contribution_cents = models.PositiveBigIntegerField(
+        _("own contribution (cents)"), default=0
+    )
+    priorities = models.ManyToManyField(
+        Priority, blank=True, related_name="applications", verbose_name=_("priorities")
+    )
+    payee_name = models.CharField(_("payee name"), max_length=200, blank=True)
+    payee_iban = models.CharField(_("payee IBAN"), max_length=34, blank=True)
+    status = FSMField(_("status"), default=Status.DRAFT, choices=Status.choices, protected=True)
+    vote_opens_at = models.DateTimeField(_("vote opens at"), null=True, blank=True)
+    vote_closes_at = models.DateTimeField(_("vote closes at"), null=True, blank=True)
+    # The fund's vote settings, frozen when the vote opens.
+    quorum = models.PositiveIntegerField(_("quorum"), null=True, blank=True)
+    approval_ratio = models.DecimalField(
+        _("yes share needed"), max_digits=4, decimal_places=3, null=True, blank=True
+    )
+    show_live_tally = models.BooleanField(_("live tally"), default=False)
+    yes_votes = models.PositiveIntegerField(_("yes votes"), null=True, blank=True)
+    no_votes = models.PositiveIntegerField(_("no votes"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    report_summary = models.TextField(_("report"), max_length=5000, blank=True)
+    spent_cents = models.PositiveBigIntegerField(_("spent (cents)"), null=True, blank=True)
+    evaluation = models.CharField(
+        _("evaluation"), max_length=20, choices=Evaluation.choices, blank=True
+    )
+    evaluation_note = models.TextField(_("evaluation note"), max_length=5000, blank=True)
+    follow_up = models.BooleanField(_("flagged for follow-up"), default=False)
+    earmark = models.OneToOneField(
+        Earmark, on_delete=models.PROTECT, related_name="application", verbose_name=_("earmark")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("application")
+        verbose_name_plural = _("applications")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_requested_cents__gte=100), name="grants_application_min_amount"
+            ),
+        ]
+        indexes = [models.Index(fields=["fund", "status"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    # Transitions only change the status; services do the rest (STYLE.md).
+    @transition(field=status, source=Status.DRAFT, target=Status.VOTING)
+    def submit(self) -> None: ...
+
+    @transition(field=status, source=Status.VOTING, target=Status.APPROVED)
+    def approve(self) -> None: ...
+
+    @transition(field=status, source=Status.VOTING, target=Status.REJECTED)
+    def reject(self) -> None: ...
+
+    @transition(field=status, source=[Status.DRAFT, Status.VOTING], target=Status.WITHDRAWN)
+    def withdraw(self) -> None: ...
+
+    @transition(field=status, source=Status.APPROVED, target=Status.PAID)
+    def pay(self) -> None: ...
+
+    @transition(field=status, source=Status.APPROVED, target=Status.CANCELLED)
+    def cancel(self) -> None: ...
+
+    @transition(field=status, source=Status.PAID, target=Status.REPORTED)
+    def report(self) -> None: ...
+
+    @transition(field=status, source=Status.REPORTED, target=Status.CLOSED)
+    def close(self) -> None: ...
+
+    @property
+    def unspent_cents(self) -> int:
+        return self.amount_requested_cents - (self.spent_cents or 0)
+
+
+class StatusChange(models.Model):
+    """One step of an application's history: who moved it, when, from where to where, why."""
+
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="history", verbose_name=_("application")
+    )
+    from_status = models.CharField(_("from"), max_length=20)
+    to_status = models.CharField(_("to"), max_length=20)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("status change")
+        verbose_name_plural = _("status changes")
+
+    def __str__(self) -> str:
+        return f"{self.from_status} → {self.to_status}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise ValueError("Status changes are append-only.")
+        super().save(*args, **kwargs)
+
+
+class Receipt(models.Model):
+    """A proof of spending (PDF, JPEG or PNG) attached to an application's report."""
+
+    application = models.ForeignKey(
+        Application,
+        on_delete=models.PROTECT,
+        related_name="receipts",
+        verbose_name=_("application"),
+    )
+    file = models.FileField(_("file"), storage=PrivateStorage(), upload_to="receipts/%Y/%m/")
+    content_type = models.CharField(_("content type"), max_length=50)
+    original_name = models.CharField(_("file name"), max_length=200)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+        verbose_name = _("receipt")
+        verbose_name_plural = _("receipts")
+
+    def __str__(self) -> str:
+        return self.original_name

@@ -4,11 +4,15 @@ from rest_framework.routers import DefaultRouter
 
 from . import views
 from .community import views as community
+from .grants import views as grants
 from .ledger import views as ledger
 
 router = DefaultRouter()
 router.register("wijken", community.WijkViewSet, basename="wijk")
 router.register("neighbourhoods", community.NeighbourhoodViewSet, basename="neighbourhood")
+router.register("funds", grants.FundViewSet, basename="fund")
+router.register("priorities", grants.PriorityViewSet, basename="priority")
+router.register("applications", grants.ApplicationViewSet, basename="application")
 
 urlpatterns = [
     path("auth/token/", community.TokenView.as_view(), name="auth-token"),

@@ -162,6 +162,13 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
     # Swagger UI's files are served by us, not fetched from a CDN.
+    "ENUM_NAME_OVERRIDES": {
+        "FundKindEnum": "grants.models.Fund.Kind",
+        "CooperativeKindEnum": "community.models.Cooperative.Kind",
+        "EntryKindEnum": "ledger.models.JournalEntry.Kind",
+        "AccountTypeEnum": "ledger.models.Account.Type",
+        "ApplicationStatusEnum": "grants.models.Application.Status",
+    },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }

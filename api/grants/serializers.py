@@ -1,0 +1,199 @@
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from community.models import Cooperative, MemberOrganisation, Neighbourhood
+from grants.iban import mask_iban
+from grants.models import Application, Fund, Priority, StatusChange
+from grants.services import allowed_actions
+from ledger.chart import INCOME_BY_SOURCE
+from ledger.selectors import pot_balance
+
+
+class BalanceSerializer(serializers.Serializer):
+    deposited_cents = serializers.IntegerField()
+    reserved_cents = serializers.IntegerField()
+    committed_cents = serializers.IntegerField()
+    paid_cents = serializers.IntegerField()
+    returned_cents = serializers.IntegerField()
+    available_cents = serializers.IntegerField()
+
+
+FUND_SETTINGS = [
+    "max_request_cents", "vote_window_minutes", "quorum", "approval_ratio", "own_contribution_percent",
+    "top_priorities", "coverage_rule", "coverage_min_percent", "show_live_tally",
+]  # fmt: skip
+
+
+class FundSerializer(serializers.ModelSerializer):
+    balance = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Fund
+        fields = ["id", "name", "kind", "cooperative", "neighbourhood", *FUND_SETTINGS, "balance"]
+
+    @extend_schema_field(BalanceSerializer)
+    def get_balance(self, fund: Fund) -> dict[str, int]:
+        return pot_balance(fund.earmark).as_dict()
+
+
+class FundCreateSerializer(serializers.ModelSerializer):
+    cooperative = serializers.PrimaryKeyRelatedField(queryset=Cooperative.objects.all())
+    neighbourhood = serializers.PrimaryKeyRelatedField(
+        queryset=Neighbourhood.objects.all(), required=False, allow_null=True
+    )
+
+    class Meta:
+        model = Fund
+        fields = ["name", "kind", "cooperative", "neighbourhood", *FUND_SETTINGS]
+
+
+class DepositSerializer(serializers.Serializer):
+    """``{"amount_cents", "source", "reference"}``; "source" is declared in get_fields, since
+    a serializer attribute of that name would hide DRF's own ``Field.source``."""
+
+    amount_cents = serializers.IntegerField(min_value=1, max_value=10**12)
+    reference = serializers.CharField(max_length=100, help_text="bank statement reference")
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        fields["source"] = serializers.ChoiceField(
+            choices=sorted(INCOME_BY_SOURCE), help_text="where the money comes from"
+        )
+        return fields
+
+
+class DepositResultSerializer(serializers.Serializer):
+    entry = serializers.IntegerField()
+    balance = BalanceSerializer()
+
+
+class PrioritySerializer(serializers.ModelSerializer):
+    neighbourhood = serializers.PrimaryKeyRelatedField(queryset=Neighbourhood.objects.all())
+    year = serializers.IntegerField(min_value=2000, max_value=2200)
+    rank = serializers.IntegerField(min_value=1, max_value=100)
+
+    class Meta:
+        model = Priority
+        fields = ["id", "neighbourhood", "year", "rank", "title"]
+
+
+class StatusChangeSerializer(serializers.ModelSerializer):
+    by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = StatusChange
+        fields = ["from_status", "to_status", "by", "reason", "created_at"]
+
+    def get_by(self, change: StatusChange) -> str:
+        """The role that acted, not a resident's name: "applicant", "system" or a staff username."""
+        if change.actor_id is None:
+            return "system"
+        if change.actor_id == change.application.applicant_id:
+            return "applicant"
+        return change.actor.get_username() if change.actor else "system"
+
+
+class TallySerializer(serializers.Serializer):
+    yes = serializers.IntegerField()
+    no = serializers.IntegerField()
+    total = serializers.IntegerField()
+
+
+class ApplicationSerializer(serializers.ModelSerializer):
+    """Public fields; payee details only for the applicant and the cooperative's staff."""
+
+    history = serializers.SerializerMethodField()
+    tally = serializers.SerializerMethodField()
+    decision = serializers.SerializerMethodField()
+    topped_up_cents = serializers.SerializerMethodField()
+    organisation: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="name", read_only=True
+    )
+    payee_iban = serializers.SerializerMethodField()
+    payee_name = serializers.SerializerMethodField()
+    allowed_actions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Application
+        fields = [
+            "id", "fund", "title", "summary", "organisation", "status", "amount_requested_cents",
+            "total_budget_cents", "own_contribution_cents", "priorities", "vote_opens_at",
+            "vote_closes_at", "tally", "decision", "topped_up_cents", "spent_cents", "report_summary",
+            "evaluation", "follow_up", "payee_name", "payee_iban", "allowed_actions", "history",
+            "created_at",
+        ]  # fmt: skip
+
+    def _private(self, application: Application) -> bool:
+        viewer = self.context.get("viewer")
+        return viewer is not None and viewer.sees_private(application)
+
+    def get_payee_name(self, application: Application) -> str | None:
+        return application.payee_name if self._private(application) else None
+
+    def get_payee_iban(self, application: Application) -> str | None:
+        if not self._private(application) or not application.payee_iban:
+            return None
+        return mask_iban(application.payee_iban)
+
+    @extend_schema_field(StatusChangeSerializer(many=True))
+    def get_history(self, application: Application) -> Any:
+        return StatusChangeSerializer(application.history.all(), many=True).data
+
+    @extend_schema_field(TallySerializer(allow_null=True))
+    def get_tally(self, application: Application) -> dict[str, int] | None:
+        if application.yes_votes is None or application.no_votes is None:
+            return None
+        yes, no = application.yes_votes, application.no_votes
+        return {"yes": yes, "no": no, "total": yes + no}
+
+    def get_decision(self, application: Application) -> str | None:
+        if application.decided_at is None:
+            return None
+        return "rejected" if application.status == Application.Status.REJECTED else "approved"
+
+    def get_topped_up_cents(self, application: Application) -> int:
+        return 0
+
+    def get_allowed_actions(self, application: Application) -> list[str]:
+        return allowed_actions(application)
+
+
+class ApplicationCreateSerializer(serializers.Serializer):
+    fund = serializers.PrimaryKeyRelatedField(queryset=Fund.objects.all())
+    title = serializers.CharField(max_length=200)
+    summary = serializers.CharField(max_length=5000)
+    amount_requested_cents = serializers.IntegerField(min_value=0, max_value=10**10)
+    total_budget_cents = serializers.IntegerField(min_value=0, max_value=10**11)
+    own_contribution_cents = serializers.IntegerField(min_value=0, max_value=10**11, default=0)
+    priorities = serializers.PrimaryKeyRelatedField(
+        queryset=Priority.objects.all(), many=True, required=False
+    )
+    payee_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    payee_iban = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    organisation = serializers.PrimaryKeyRelatedField(
+        queryset=MemberOrganisation.objects.all(), required=False, allow_null=True, default=None
+    )
+    paper_applicant_name = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, default=""
+    )
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class ReportSerializer(serializers.Serializer):
+    summary = serializers.CharField(max_length=5000)
+    spent_cents = serializers.IntegerField(min_value=0, max_value=10**10)
+    receipts = serializers.ListField(
+        child=serializers.FileField(), required=False, default=list, max_length=20
+    )
+
+
+class CloseSerializer(serializers.Serializer):
+    evaluation = serializers.ChoiceField(choices=Application.Evaluation.choices)
+    note = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")

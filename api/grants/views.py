@@ -1,0 +1,209 @@
+"""Funds, priorities and applications. Thin views: input serializer -> service -> output."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from community.models import Cooperative, Membership
+from grants import services
+from grants.models import Application, Fund, Priority
+from ledger.selectors import pot_balance
+
+from ..permissions import acting_user
+from . import serializers as s
+
+
+def _staff_cooperative_ids(user: Any) -> set[int] | None:
+    """Cooperatives (and the member cooperatives below them) where the user is staff; None: all."""
+    if not user.is_authenticated:
+        return set()
+    if user.is_superuser:
+        return None
+    ids = set(
+        Membership.objects.filter(user=user, active=True).values_list("cooperative_id", flat=True)
+    )
+    ids |= set(Cooperative.objects.filter(parent_id__in=ids).values_list("pk", flat=True))
+    return ids
+
+
+class FundViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Funds with their balance from the books. Board members open funds; treasurers deposit."""
+
+    queryset = Fund.objects.select_related("earmark").order_by("name")
+    filterset_fields = ["kind", "cooperative", "neighbourhood"]
+
+    def get_permissions(self) -> list:
+        return [AllowAny()] if self.action in ("list", "retrieve") else [IsAuthenticated()]
+
+    def get_serializer_class(self) -> type:
+        return s.FundCreateSerializer if self.action == "create" else s.FundSerializer
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = s.FundCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fund = services.fund_create(acting_user=acting_user(request), **data.validated_data)
+        return Response(s.FundSerializer(fund).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.DepositSerializer, responses={201: s.DepositResultSerializer})
+    @action(detail=True, methods=["post"])
+    def deposits(self, request: Request, pk: str | None = None) -> Response:
+        fund = self.get_object()
+        data = s.DepositSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        entry = services.fund_deposit(
+            fund=fund, acting_user=acting_user(request), **data.validated_data
+        )
+        body = {"entry": entry.pk, "balance": pot_balance(fund.earmark).as_dict()}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class PriorityViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Ranked wijkprioriteiten per neighbourhood and year; board members add them."""
+
+    serializer_class = s.PrioritySerializer
+    queryset = Priority.objects.order_by("neighbourhood", "year", "rank")
+    filterset_fields = ["neighbourhood", "year"]
+
+    def get_permissions(self) -> list:
+        return [AllowAny()] if self.action in ("list", "retrieve") else [IsAuthenticated()]
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = s.PrioritySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        priority = services.priority_create(acting_user=acting_user(request), **data.validated_data)
+        return Response(s.PrioritySerializer(priority).data, status=status.HTTP_201_CREATED)
+
+
+class ApplicationFilter(filters.FilterSet):
+    year = filters.NumberFilter(field_name="created_at", lookup_expr="year")
+    priority = filters.NumberFilter(field_name="priorities")
+
+    class Meta:
+        model = Application
+        fields = ["fund", "status", "priority", "year"]
+
+
+class ApplicationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Applications: public once submitted; drafts only for their applicant and the staff."""
+
+    serializer_class = s.ApplicationSerializer
+    filterset_class = ApplicationFilter
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    def get_permissions(self) -> list:
+        return [AllowAny()] if self.action in ("list", "retrieve") else [IsAuthenticated()]
+
+    def get_queryset(self) -> QuerySet[Application]:
+        user = self.request.user
+        visible = ~Q(status=Application.Status.DRAFT)
+        if user.is_authenticated:
+            visible |= Q(applicant=user) | Q(entered_by=user)
+            staff = _staff_cooperative_ids(user)
+            visible |= Q() if staff is None else Q(fund__cooperative_id__in=staff)
+        return (
+            Application.objects.filter(visible)
+            .select_related("fund", "organisation")
+            .prefetch_related("priorities", "history__actor", "history__application")
+            .order_by("-created_at", "-id")
+        )
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), "viewer": Viewer(self.request)}
+
+    @extend_schema(request=s.ApplicationCreateSerializer, responses={201: s.ApplicationSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = s.ApplicationCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        application = services.application_create(
+            acting_user=acting_user(request), **data.validated_data
+        )
+        return self._answer(application, status.HTTP_201_CREATED)
+
+    def _answer(self, application: Application, code: int = status.HTTP_200_OK) -> Response:
+        application = self.get_queryset().get(pk=application.pk)
+        return Response(self.get_serializer(application).data, status=code)
+
+    @extend_schema(request=None, responses=s.ApplicationSerializer)
+    @action(detail=True, methods=["post"])
+    def submit(self, request: Request, pk: str | None = None) -> Response:
+        application = services.application_submit(
+            application=self.get_object(), acting_user=acting_user(request)
+        )
+        return self._answer(application)
+
+    @extend_schema(request=s.ReasonSerializer, responses=s.ApplicationSerializer)
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request: Request, pk: str | None = None) -> Response:
+        data = s.ReasonSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        application = services.application_withdraw(
+            application=self.get_object(), acting_user=acting_user(request), **data.validated_data
+        )
+        return self._answer(application)
+
+    @extend_schema(request=None, responses=s.ApplicationSerializer)
+    @action(detail=True, methods=["post"])
+    def pay(self, request: Request, pk: str | None = None) -> Response:
+        application = services.application_pay(
+            application=self.get_object(), acting_user=acting_user(request)
+        )
+        return self._answer(application)
+
+    @extend_schema(request=s.ReasonSerializer, responses=s.ApplicationSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str | None = None) -> Response:
+        data = s.ReasonSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        application = services.application_cancel(
+            application=self.get_object(), acting_user=acting_user(request), **data.validated_data
+        )
+        return self._answer(application)
+
+    @extend_schema(request=s.ReportSerializer, responses=s.ApplicationSerializer)
+    @action(detail=True, methods=["post"])
+    def report(self, request: Request, pk: str | None = None) -> Response:
+        data = s.ReportSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        application = services.application_report(
+            application=self.get_object(),
+            acting_user=acting_user(request),
+            summary=data.validated_data["summary"],
+            spent_cents=data.validated_data["spent_cents"],
+            receipts=data.validated_data["receipts"],
+        )
+        return self._answer(application)
+
+    @extend_schema(request=s.CloseSerializer, responses=s.ApplicationSerializer)
+    @action(detail=True, methods=["post"])
+    def close(self, request: Request, pk: str | None = None) -> Response:
+        data = s.CloseSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        application = services.application_close(
+            application=self.get_object(), acting_user=acting_user(request), **data.validated_data
+        )
+        return self._answer(application)
+
+
+class Viewer:
+    """Who is looking: the applicant and the cooperative's staff see payee details."""
+
+    def __init__(self, request: Request) -> None:
+        self.user = request.user
+        self.staff = _staff_cooperative_ids(self.user)
+
+    def sees_private(self, application: Application) -> bool:
+        if not self.user.is_authenticated:
+            return False
+        if self.user.pk in (application.applicant_id, application.entered_by_id):
+            return True
+        return self.staff is None or application.fund.cooperative_id in self.staff

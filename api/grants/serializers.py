@@ -79,6 +79,7 @@ class PrioritySerializer(serializers.ModelSerializer):
     class Meta:
         model = Priority
         fields = ["id", "neighbourhood", "year", "rank", "title"]
+        validators: list = []  # a taken rank is the service's 409, race or not
 
 
 class StatusChangeSerializer(serializers.ModelSerializer):

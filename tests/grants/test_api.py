@@ -1,0 +1,236 @@
+"""Funds, priorities and applications over HTTP: roles, visibility, bad input."""
+
+import pytest
+
+from grants.models import Application, Fund
+from tests.conftest import client_for
+from tests.grants.factories import (
+    IBAN,
+    advance,
+    board_of,
+    coordinator_of,
+    make_application,
+    make_fund,
+    resident_of,
+    treasurer_of,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def fund(coop_a, rivierenwijk):
+    return make_fund(coop_a, rivierenwijk)
+
+
+def new_fund_payload(coop, neighbourhood):
+    return {
+        "name": "Buurtfonds 2027",
+        "kind": "buurtfonds",
+        "cooperative": coop.pk,
+        "neighbourhood": neighbourhood.pk,
+    }
+
+
+def test_board_opens_a_fund_others_may_not(coop_a, coop_b, rivierenwijk, api):
+    payload = new_fund_payload(coop_a, rivierenwijk)
+    assert api.post("/api/v1/funds/", payload, format="json").status_code == 401
+    assert (
+        client_for(treasurer_of(coop_a)).post("/api/v1/funds/", payload, format="json").status_code
+        == 403
+    )
+    assert (
+        client_for(board_of(coop_b)).post("/api/v1/funds/", payload, format="json").status_code
+        == 403
+    )
+    created = client_for(board_of(coop_a)).post("/api/v1/funds/", payload, format="json")
+    assert created.status_code == 201
+    body = created.json()
+    assert body["vote_window_minutes"] == 1440 and body["own_contribution_percent"] == "5.00"
+    assert body["balance"]["available_cents"] == 0
+
+
+def test_a_buurtfonds_must_be_in_the_cooperatives_own_buurt(coop_a, lunetten):
+    response = client_for(board_of(coop_a)).post(
+        "/api/v1/funds/", new_fund_payload(coop_a, lunetten), format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "wrong_fund_kind"
+
+
+def test_treasurer_deposits_and_the_balance_shows_it(fund, coop_a, coop_b, api):
+    payload = {"amount_cents": 250_000, "source": "donations", "reference": "NL-BANK-2026-044"}
+    url = f"/api/v1/funds/{fund.pk}/deposits/"
+    assert client_for(board_of(coop_a)).post(url, payload, format="json").status_code == 403
+    assert client_for(treasurer_of(coop_b)).post(url, payload, format="json").status_code == 403
+    first = client_for(treasurer_of(coop_a)).post(url, payload, format="json")
+    assert first.status_code == 201
+    assert first.json()["balance"]["deposited_cents"] == 1_750_000
+    again = client_for(treasurer_of(coop_a)).post(url, payload, format="json")
+    assert again.json()["entry"] == first.json()["entry"]  # same bank reference: no double deposit
+    detail = api.get(f"/api/v1/funds/{fund.pk}/").json()
+    assert detail["balance"] == {
+        "deposited_cents": 1_750_000,
+        "reserved_cents": 0,
+        "committed_cents": 0,
+        "paid_cents": 0,
+        "returned_cents": 0,
+        "available_cents": 1_750_000,
+    }
+
+
+@pytest.mark.parametrize(
+    "payload, field",
+    [
+        ({"amount_cents": 0, "source": "subsidy", "reference": "x"}, "amount_cents"),
+        ({"amount_cents": 10.5, "source": "subsidy", "reference": "x"}, "amount_cents"),
+        ({"amount_cents": 100, "source": "lottery", "reference": "x"}, "source"),
+        ({"amount_cents": 100, "source": "subsidy"}, "reference"),
+    ],
+)
+def test_bad_deposits_are_field_errors(fund, coop_a, payload, field):
+    response = client_for(treasurer_of(coop_a)).post(
+        f"/api/v1/funds/{fund.pk}/deposits/", payload, format="json"
+    )
+    assert response.status_code == 400
+    assert field in response.json()["fields"]
+
+
+def test_priorities_by_the_board_of_that_buurt(coop_a, coop_b, rivierenwijk, api):
+    payload = {
+        "neighbourhood": rivierenwijk.pk,
+        "year": 2026,
+        "rank": 1,
+        "title": "Eenzaamheid onder ouderen",
+    }
+    assert (
+        client_for(board_of(coop_b)).post("/api/v1/priorities/", payload, format="json").status_code
+        == 403
+    )
+    assert (
+        client_for(board_of(coop_a)).post("/api/v1/priorities/", payload, format="json").status_code
+        == 201
+    )
+    taken = client_for(board_of(coop_a)).post("/api/v1/priorities/", payload, format="json")
+    assert taken.status_code == 409 and taken.json()["code"] == "priority_rank_taken"
+    listed = api.get(f"/api/v1/priorities/?neighbourhood={rivierenwijk.pk}&year=2026").json()
+    assert [p["title"] for p in listed["results"]] == ["Eenzaamheid onder ouderen"]
+
+
+def test_a_resident_applies_and_submits_over_http(fund):
+    resident = resident_of(fund)
+    client = client_for(resident)
+    created = client.post(
+        "/api/v1/applications/",
+        {
+            "fund": fund.pk,
+            "title": "Speeltuin opknappen",
+            "summary": "Verf en zand",
+            "amount_requested_cents": 30_000,
+            "total_budget_cents": 40_000,
+            "own_contribution_cents": 3_000,
+            "payee_name": "Buurtspeeltuin",
+            "payee_iban": IBAN,
+        },
+        format="json",
+    )
+    assert created.status_code == 201, created.json()
+    body = created.json()
+    assert body["status"] == "draft" and body["allowed_actions"] == ["submit", "withdraw"]
+    assert body["payee_iban"] == "NL91 **** **** **43 00"
+    submitted = client.post(f"/api/v1/applications/{body['id']}/submit/")
+    assert submitted.status_code == 200
+    assert submitted.json()["status"] == "voting" and submitted.json()["vote_closes_at"]
+    assert submitted.json()["history"][0]["by"] == "applicant"
+
+
+def test_submit_rule_errors_name_the_rule(fund):
+    application = make_application(
+        fund, amount_requested_cents=40_000, total_budget_cents=40_000, own_contribution_cents=0
+    )
+    response = client_for(application.applicant).post(
+        f"/api/v1/applications/{application.pk}/submit/", HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "own_contribution_too_small"
+    assert "own contribution" in response.json()["detail"]
+
+
+def test_drafts_are_private_and_submitted_applications_public(fund, api, coop_b):
+    draft = make_application(fund)
+    submitted = advance(make_application(fund), "voting")
+    listed = api.get(f"/api/v1/applications/?fund={fund.pk}").json()
+    assert [a["id"] for a in listed["results"]] == [submitted.pk]
+    assert api.get(f"/api/v1/applications/{draft.pk}/").status_code == 404
+    assert client_for(draft.applicant).get(f"/api/v1/applications/{draft.pk}/").status_code == 200
+    assert (
+        client_for(coordinator_of(fund.cooperative))
+        .get(f"/api/v1/applications/{draft.pk}/")
+        .status_code
+        == 200
+    )
+    assert client_for(board_of(coop_b)).get(f"/api/v1/applications/{draft.pk}/").status_code == 404
+    public = api.get(f"/api/v1/applications/{submitted.pk}/").json()
+    assert public["payee_iban"] is None and public["payee_name"] is None
+    assert (
+        client_for(treasurer_of(fund.cooperative))
+        .get(f"/api/v1/applications/{submitted.pk}/")
+        .json()["payee_iban"]
+    )
+
+
+def test_public_list_filters_by_status_priority_and_year(fund, coop_a, rivierenwijk):
+    from grants.services import priority_create
+
+    green = priority_create(
+        neighbourhood=rivierenwijk, year=2026, rank=1, title="Groen", acting_user=board_of(coop_a)
+    )
+    with_priority = advance(make_application(fund, priorities=[green]), "approved")
+    advance(make_application(fund), "rejected")
+    client = client_for(resident_of(fund))
+    assert [
+        a["id"] for a in client.get(f"/api/v1/applications/?priority={green.pk}").json()["results"]
+    ] == [with_priority.pk]
+    assert client.get("/api/v1/applications/?status=rejected").json()["count"] == 1
+    year = with_priority.created_at.year
+    assert client.get(f"/api/v1/applications/?year={year}").json()["count"] == 2
+    assert client.get(f"/api/v1/applications/?year={year + 1}").json()["count"] == 0
+    decided = client.get(f"/api/v1/applications/{with_priority.pk}/").json()
+    assert decided["decision"] == "approved" and decided["tally"] == {"yes": 3, "no": 0, "total": 3}
+
+
+def test_wrong_actor_is_403_and_nothing_changes(fund, coop_b):
+    application = advance(make_application(fund), "approved")
+    for client, action in (
+        (client_for(treasurer_of(coop_b)), "pay"),
+        (client_for(application.applicant), "pay"),
+        (client_for(resident_of(fund)), "withdraw"),
+        (client_for(board_of(coop_b)), "cancel"),
+    ):
+        assert (
+            client.post(
+                f"/api/v1/applications/{application.pk}/{action}/", {}, format="json"
+            ).status_code
+            == 403
+        )
+    application.refresh_from_db()
+    assert application.status == "approved"
+
+
+def test_unknown_fund_or_application_is_404(fund):
+    client = client_for(resident_of(fund))
+    assert client.post("/api/v1/applications/999999/submit/").status_code == 404
+    bad = client.post(
+        "/api/v1/applications/",
+        {
+            "fund": 999999,
+            "title": "x",
+            "summary": "y",
+            "amount_requested_cents": 100,
+            "total_budget_cents": 100,
+        },
+        format="json",
+    )
+    assert bad.status_code == 400 and "fund" in bad.json()["fields"]
+    assert Application.objects.count() == 0
+    assert Fund.objects.count() == 1

@@ -7,10 +7,10 @@ from rest_framework import serializers
 
 from community.models import Cooperative, MemberOrganisation, Neighbourhood
 from grants.iban import mask_iban
-from grants.models import Application, Fund, Priority, StatusChange
+from grants.models import Application, Fund, Priority, Receipt, StatusChange
 from grants.services import allowed_actions
 from ledger.chart import INCOME_BY_SOURCE
-from ledger.selectors import pot_balance
+from ledger.selectors import own_income_of_earmark, pot_balance
 
 
 class BalanceSerializer(serializers.Serializer):
@@ -98,6 +98,12 @@ class StatusChangeSerializer(serializers.ModelSerializer):
         return change.actor.get_username() if change.actor else "system"
 
 
+class ReceiptSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Receipt
+        fields = ["id", "original_name", "content_type", "size", "uploaded_at"]
+
+
 class TallySerializer(serializers.Serializer):
     yes = serializers.IntegerField()
     no = serializers.IntegerField()
@@ -117,14 +123,16 @@ class ApplicationSerializer(serializers.ModelSerializer):
     payee_iban = serializers.SerializerMethodField()
     payee_name = serializers.SerializerMethodField()
     allowed_actions = serializers.SerializerMethodField()
+    own_contribution_received_cents = serializers.SerializerMethodField()
+    receipts = serializers.SerializerMethodField()
 
     class Meta:
         model = Application
         fields = [
             "id", "fund", "title", "summary", "organisation", "status", "amount_requested_cents",
-            "total_budget_cents", "own_contribution_cents", "priorities", "vote_opens_at",
+            "total_budget_cents", "own_contribution_cents", "own_contribution_received_cents", "priorities", "vote_opens_at",
             "vote_closes_at", "tally", "decision", "topped_up_cents", "spent_cents", "report_summary",
-            "evaluation", "follow_up", "payee_name", "payee_iban", "allowed_actions", "history",
+            "evaluation", "follow_up", "payee_name", "payee_iban", "receipts", "allowed_actions", "history",
             "created_at",
         ]  # fmt: skip
 
@@ -158,6 +166,16 @@ class ApplicationSerializer(serializers.ModelSerializer):
 
     def get_topped_up_cents(self, application: Application) -> int:
         return 0
+
+    def get_own_contribution_received_cents(self, application: Application) -> int:
+        """Own income booked for this application (crowdfunding, donations...), from the ledger."""
+        return sum(own_income_of_earmark(application.earmark).values())
+
+    @extend_schema_field(ReceiptSerializer(many=True, allow_null=True))
+    def get_receipts(self, application: Application) -> Any:
+        if not self._private(application):
+            return None
+        return ReceiptSerializer(application.receipts.all(), many=True).data
 
     def get_allowed_actions(self, application: Application) -> list[str]:
         return allowed_actions(application)

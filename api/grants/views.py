@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404
 from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -16,7 +19,7 @@ from rest_framework.response import Response
 
 from community.models import Cooperative, Membership
 from grants import services
-from grants.models import Application, Fund, Priority
+from grants.models import Application, Fund, Priority, Receipt
 from ledger.selectors import pot_balance
 
 from ..permissions import acting_user
@@ -182,6 +185,23 @@ class ApplicationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
             receipts=data.validated_data["receipts"],
         )
         return self._answer(application)
+
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"], url_path=r"receipts/(?P<receipt_id>\d+)")
+    def receipt(
+        self, request: Request, pk: str | None = None, receipt_id: str = ""
+    ) -> FileResponse:
+        """A receipt file, for the applicant and the cooperative's staff only."""
+        application = self.get_object()
+        if not Viewer(request).sees_private(application):
+            raise Http404
+        receipt = get_object_or_404(Receipt, pk=receipt_id, application=application)
+        return FileResponse(
+            receipt.file.open("rb"),
+            content_type=receipt.content_type,
+            as_attachment=True,
+            filename=receipt.original_name,
+        )
 
     @extend_schema(request=s.CloseSerializer, responses=s.ApplicationSerializer)
     @action(detail=True, methods=["post"])

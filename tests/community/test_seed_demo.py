@@ -13,6 +13,9 @@ from community.models import (
     User,
     Wijk,
 )
+from grants.models import Fund, Priority
+from ledger.models import JournalEntry
+from ledger.selectors import pot_balance
 
 pytestmark = pytest.mark.django_db
 
@@ -29,6 +32,9 @@ def snapshot():
         "bbbos": MemberOrganisation.objects.count(),
         "codes": ResidenceCode.objects.count(),
         "residencies": Residency.objects.count(),
+        "funds": sorted(Fund.objects.values_list("name", "kind")),
+        "priorities": sorted(Priority.objects.values_list("rank", "title")),
+        "entries": JournalEntry.objects.count(),
     }
 
 
@@ -51,6 +57,12 @@ def test_seed_demo_twice_gives_the_same_data(settings):
     }
     for username in ("demo-board", "demo-treasurer", "demo-coordinator", "demo-resident"):
         assert User.objects.get(username=username).check_password("demo-wachtwoord-1")
+    fund = Fund.objects.get(name="Buurtfonds Rivierenwijk")
+    assert pot_balance(fund.earmark).available_cents == 1_500_000
+    assert [kind for _, kind in first["funds"]] == ["innovation", "buurtfonds"] or len(
+        first["funds"]
+    ) == 2
+    assert [rank for rank, _ in first["priorities"]] == [1, 2, 3]
     resident = Residency.objects.get(user__username="demo-resident", ended_at__isnull=True)
     assert resident.neighbourhood.slug == "dichterswijk-en-rivierenwijk"
 

@@ -234,3 +234,34 @@ def test_unknown_fund_or_application_is_404(fund):
     assert bad.status_code == 400 and "fund" in bad.json()["fields"]
     assert Application.objects.count() == 0
     assert Fund.objects.count() == 1
+
+
+def test_admin_shows_applications_with_history_but_not_the_iban(fund, client, django_user_model):
+    application = advance(make_application(fund), "approved")
+    client.force_login(
+        django_user_model.objects.create_superuser("beheer", "b@example.org", "x-long-pass-1")
+    )
+    page = client.get(
+        f"/admin/grants/application/{application.pk}/change/", HTTP_ACCEPT_LANGUAGE="nl"
+    )
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "goedgekeurd" in html and "in stemming" in html  # status history, in Dutch
+    assert "0417164300" not in html
+
+
+def test_own_contribution_received_comes_from_the_books(fund, api):
+    from ledger import postings
+
+    application = advance(make_application(fund), "voting")
+    postings.post_event(
+        postings.PROCESSOR_EVENTS["crowdfunding"],
+        earmark=application.earmark,
+        amount_cents=2_500,
+        idempotency_key="evt_1",
+    )
+    body = api.get(f"/api/v1/applications/{application.pk}/").json()
+    assert (body["own_contribution_cents"], body["own_contribution_received_cents"]) == (
+        5_000,
+        2_500,
+    )

@@ -109,3 +109,26 @@ def test_report_over_multipart_with_receipts(fund):
         format="multipart",
     )
     assert bad.status_code == 400 and bad.json()["code"] == "receipt_invalid"
+
+
+def test_receipts_are_served_only_to_the_applicant_and_staff(fund, api):
+    from tests.grants.factories import resident_of
+
+    application = advance(make_application(fund), "paid")
+    png = b"\x89PNG\r\n\x1a\n" + b"\x01" * 32
+    services.application_report(
+        application=application,
+        acting_user=application.applicant,
+        summary="x",
+        spent_cents=1,
+        receipts=[SimpleUploadedFile("bon.png", png, content_type="image/png")],
+    )
+    detail = client_for(application.applicant).get(f"/api/v1/applications/{application.pk}/").json()
+    receipt_id = detail["receipts"][0]["id"]
+    url = f"/api/v1/applications/{application.pk}/receipts/{receipt_id}/"
+    mine = client_for(application.applicant).get(url)
+    assert mine.status_code == 200 and b"".join(mine.streaming_content) == png
+    assert client_for(treasurer_of(fund.cooperative)).get(url).status_code == 200
+    assert client_for(resident_of(fund)).get(url).status_code == 404
+    assert api.get(url).status_code == 401
+    assert api.get(f"/api/v1/applications/{application.pk}/").json()["receipts"] is None

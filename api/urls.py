@@ -6,6 +6,7 @@ from . import views
 from .community import views as community
 from .grants import views as grants
 from .ledger import views as ledger
+from .voting import views as voting
 
 router = DefaultRouter()
 router.register("wijken", community.WijkViewSet, basename="wijk")
@@ -18,6 +19,7 @@ urlpatterns = [
     path("auth/token/", community.TokenView.as_view(), name="auth-token"),
     path("auth/register/", community.RegisterView.as_view(), name="auth-register"),
     path("auth/me/", community.MeView.as_view(), name="auth-me"),
+    path("residents/me/", community.ResidencySettingsView.as_view(), name="residents-me"),
     path("residents/verify/", community.VerifyResidencyView.as_view(), name="residents-verify"),
     path("voting-codes/", community.ResidenceCodeListView.as_view(), name="voting-codes"),
     path("health/", views.health, name="health"),
@@ -29,6 +31,14 @@ urlpatterns = [
     path("ledger/own-contribution/", ledger.OwnContributionView.as_view(), name="ledger-own"),
     path("ledger/export/", ledger.ExportView.as_view(), name="ledger-export"),
     path("ledger/periods/close/", ledger.PeriodCloseView.as_view(), name="ledger-period-close"),
+    path("applications/<int:pk>/vote/", voting.VoteView.as_view(), name="application-vote"),
+    path(
+        "applications/<int:pk>/assisted-votes/",
+        voting.AssistedVoteView.as_view(),
+        name="application-assisted-vote",
+    ),
+    path("votes/receipts/<str:receipt>/", voting.ReceiptView.as_view(), name="vote-receipt"),
+    path("funds/<int:pk>/decisions/", voting.FundDecisionList.as_view(), name="fund-decisions"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("", include(router.urls)),

@@ -35,3 +35,8 @@ class UsernameTaken(DomainError):
 class InvalidCredentials(DomainError):
     code = "invalid_credentials"
     message = _("That username and password do not match.")
+
+
+class NotResident(DomainError):
+    code = "not_resident"
+    message = _("You are not a verified resident yet: redeem the code from your letter first.")

@@ -240,6 +240,7 @@ class Residency(models.Model):
     )
     verified_at = models.DateTimeField(_("verified at"))
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    notify_new_votes = models.BooleanField(_("e-mail me when a new vote opens"), default=False)
 
     class Meta:
         ordering = ["-verified_at"]

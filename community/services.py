@@ -19,6 +19,7 @@ from django.utils import timezone
 from .audit import audit_log
 from .errors import (
     NotCoordinator,
+    NotResident,
     ResidenceCodeExpired,
     ResidenceCodeInvalid,
     ResidenceCodeUsed,
@@ -237,3 +238,19 @@ def residency_verify(*, user: User, code: str) -> Residency:
     # Failures are audited (without the code itself) so that guessing shows up.
     audit_log(actor=user, action="residence_code_rejected", data={"reason": error.code})
     raise error
+
+
+def residency_settings_update(*, user: User, notify_new_votes: bool) -> Residency:
+    """A resident's choices about their residency (for now: hear about new votes)."""
+    residency = Residency.objects.filter(user=user, ended_at__isnull=True).first()
+    if residency is None:
+        raise NotResident()
+    residency.notify_new_votes = notify_new_votes
+    residency.save(update_fields=["notify_new_votes"])
+    audit_log(
+        actor=user,
+        action="residency_settings_changed",
+        obj=residency,
+        data={"notify_new_votes": notify_new_votes},
+    )
+    return residency

@@ -20,6 +20,7 @@ def main(paths: list[str]) -> None:
         translations.update(json.loads(Path(path).read_text()))
     text = PO.read_text()
     text = re.sub(r"^#, fuzzy\n", "", text, flags=re.M)
+    text = re.sub(r"^#, fuzzy, ", "#, ", text, flags=re.M)
     text = re.sub(r"^#\| msgid .*\n", "", text, flags=re.M)
 
     def fill(match: re.Match[str]) -> str:

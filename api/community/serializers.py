@@ -64,7 +64,7 @@ class ResidencySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Residency
-        fields = ["neighbourhood", "verified_at"]
+        fields = ["neighbourhood", "verified_at", "notify_new_votes"]
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -118,3 +118,7 @@ class ResidenceCodeSerializer(serializers.ModelSerializer):
 
 class VerifySerializer(serializers.Serializer):
     code = serializers.CharField(max_length=40)
+
+
+class ResidencySettingsSerializer(serializers.Serializer):
+    notify_new_votes = serializers.BooleanField()

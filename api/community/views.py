@@ -160,3 +160,18 @@ class VerifyResidencyView(APIView):
             user=acting_user(request), code=data.validated_data["code"]
         )
         return Response(s.ResidencySerializer(residency).data, status=status.HTTP_201_CREATED)
+
+
+class ResidencySettingsView(APIView):
+    """My residency: opt in to an e-mail when a new vote opens in my buurt."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=s.ResidencySettingsSerializer, responses=s.ResidencySerializer)
+    def patch(self, request: Request) -> Response:
+        data = s.ResidencySettingsSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        residency = services.residency_settings_update(
+            user=acting_user(request), notify_new_votes=data.validated_data["notify_new_votes"]
+        )
+        return Response(s.ResidencySerializer(residency).data)

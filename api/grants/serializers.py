@@ -11,6 +11,7 @@ from grants.models import Application, Fund, Priority, Receipt, StatusChange
 from grants.services import allowed_actions
 from ledger.chart import INCOME_BY_SOURCE
 from ledger.selectors import own_income_of_earmark, pot_balance
+from voting.selectors import tally
 
 
 class BalanceSerializer(serializers.Serializer):
@@ -154,10 +155,13 @@ class ApplicationSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(TallySerializer(allow_null=True))
     def get_tally(self, application: Application) -> dict[str, int] | None:
-        if application.yes_votes is None or application.no_votes is None:
-            return None
-        yes, no = application.yes_votes, application.no_votes
-        return {"yes": yes, "no": no, "total": yes + no}
+        """After the decision, its counts; during the vote only if the fund shows it live."""
+        if application.yes_votes is not None and application.no_votes is not None:
+            yes, no = application.yes_votes, application.no_votes
+            return {"yes": yes, "no": no, "total": yes + no}
+        if application.status == Application.Status.VOTING and application.show_live_tally:
+            return tally(application).as_dict()
+        return None
 
     def get_decision(self, application: Application) -> str | None:
         if application.decided_at is None:

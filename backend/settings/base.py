@@ -135,6 +135,10 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# The guarantee that every vote window settles, whatever happened to its own task.
+CELERY_BEAT_SCHEDULE = {
+    "settle-due-vote-windows": {"task": "voting.tasks.sweep_due_windows", "schedule": 60.0},
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -217,7 +217,11 @@ def application_create(
 
 
 def _locked(application: Application) -> Application:
-    return Application.objects.select_for_update().select_related("fund").get(pk=application.pk)
+    return (
+        Application.objects.select_for_update(of=("self",))
+        .select_related("fund", "earmark__parent__project")
+        .get(pk=application.pk)
+    )
 
 
 def allowed_actions(application: Application) -> list[str]:

@@ -7,18 +7,19 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from backend.errors import NotFound
 from community.audit import audit_log
-from community.models import Membership, User
-from community.selectors import is_verified_resident, user_has_role
+from community.models import MemberOrganisation, Membership, Neighbourhood, Residency, User
+from community.selectors import user_has_role
 from grants import services as grants
 from grants.errors import TransitionNotAllowed
-from grants.models import Application
+from grants.models import Application, Fund
 
 from . import errors, tasks
 from .models import Ballot, Choice, Participation
@@ -47,49 +48,70 @@ def vote_open(*, application: Application, acting_user: User) -> Application:
     return application
 
 
-def _check_open(application: Application) -> None:
-    if application.status != Application.Status.VOTING:
-        raise errors.NotVoting(extra={"status": application.status})
-    assert application.vote_closes_at is not None
-    if timezone.now() >= application.vote_closes_at:
-        raise errors.VoteClosed(extra={"vote_closes_at": application.vote_closes_at.isoformat()})
+@dataclass(frozen=True)
+class VotingState:
+    """What casting a ballot needs to know of an application, read in one locked query."""
+
+    status: str
+    vote_closes_at: datetime | None
+    applicant_id: int
+    entered_by_id: int | None
+    organisation_id: int | None
+    neighbourhood_id: int | None
 
 
-def _check_open_locked(application: Application) -> None:
-    """The same check inside the ballot's transaction, holding a share lock on the
-    application: settling takes the row for update, so it waits for ballots in flight,
-    and a ballot that comes after it finds the clock past the close."""
-    table = Application._meta.db_table
-    lock = " FOR SHARE" if connection.vendor == "postgresql" else ""
+_STATE_SQL = (
+    f"SELECT a.status, a.vote_closes_at, a.applicant_id, a.entered_by_id, a.organisation_id,"
+    f" f.neighbourhood_id FROM {Application._meta.db_table} a"
+    f" JOIN {Fund._meta.db_table} f ON f.id = a.fund_id WHERE a.id = %s"
+)
+
+
+def _voting_state(application_id: int) -> VotingState:
+    """Inside the ballot's transaction, with a share lock on PostgreSQL: settling takes the
+    row for update, so it waits for ballots in flight, and a ballot that comes after it
+    finds the clock past the close."""
+    lock = " FOR SHARE OF a" if connection.vendor == "postgresql" else ""
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT status, vote_closes_at FROM {table} WHERE id = %s{lock}", [application.pk]
-        )
-        status, closes_at = cursor.fetchone()
-    if status != Application.Status.VOTING:
-        raise errors.NotVoting(extra={"status": status})
+        cursor.execute(_STATE_SQL + lock, [application_id])
+        row = cursor.fetchone()
+    if row is None:
+        raise NotFound()
+    status, closes_at, *rest = row
     if isinstance(closes_at, str):  # SQLite hands back naive UTC text
         closes_at = parse_datetime(closes_at)
     if closes_at is not None and timezone.is_naive(closes_at):
         closes_at = timezone.make_aware(closes_at, UTC)
-    if closes_at is None or timezone.now() >= closes_at:
+    return VotingState(status, closes_at, *rest)
+
+
+def _check_open(state: VotingState) -> None:
+    if state.status != Application.Status.VOTING:
+        raise errors.NotVoting(extra={"status": state.status})
+    if state.vote_closes_at is None or timezone.now() >= state.vote_closes_at:
         raise errors.VoteClosed()
 
 
-def _check_eligible(application: Application, voter: User) -> None:
-    neighbourhood = application.fund.neighbourhood
-    if neighbourhood is None or not is_verified_resident(user=voter, neighbourhood=neighbourhood):
+def _check_eligible(state: VotingState, voter: User) -> None:
+    if (
+        state.neighbourhood_id is None
+        or not Residency.objects.filter(
+            user=voter, neighbourhood_id=state.neighbourhood_id, ended_at__isnull=True
+        ).exists()
+    ):
         raise errors.NotResidentOfBuurt()
-    org = application.organisation
-    if voter.pk in (application.applicant_id, application.entered_by_id) or (
-        org is not None and org.representatives.filter(pk=voter.pk).exists()
+    if voter.pk in (state.applicant_id, state.entered_by_id) or (
+        state.organisation_id is not None
+        and MemberOrganisation.objects.filter(
+            pk=state.organisation_id, representatives=voter
+        ).exists()
     ):
         raise errors.IsApplicant()
 
 
 def ballot_cast(
     *,
-    application: Application,
+    application_id: int,
     voter: User,
     choice: str,
     receipt: str | None = None,
@@ -98,49 +120,57 @@ def ballot_cast(
     """Cast a first ballot (returns its receipt), or change one with its receipt.
 
     One participation per voter per application is a unique constraint, so parallel
-    first votes by one person give one ballot and ``already_voted`` for the rest.
+    first votes by one person give one ballot and ``already_voted`` for the rest. A
+    plain vote writes no audit event: its participation row is the record, and an
+    event with a time beside it would only help to link voters to ballots.
     """
     if choice not in Choice.values:
         raise ValueError(choice)
-    application = Application.objects.select_related("fund", "organisation").get(pk=application.pk)
-    _check_open(application)
-    _check_eligible(application, voter)
-    if assisted_by is not None and not user_has_role(
-        user=assisted_by,
-        role=Membership.Role.COORDINATOR,
-        neighbourhood=application.fund.neighbourhood,
-    ):
-        raise errors.NotCoordinator()
-
-    if receipt:
-        with transaction.atomic():
-            changed = Ballot.objects.filter(
-                application=application, receipt_hash=hash_receipt(receipt)
-            ).update(choice=choice)
-            if (
-                not changed
-                or not Participation.objects.filter(application=application, voter=voter).exists()
-            ):
-                raise errors.ReceiptUnknown()
-            _check_open(application)  # the clock again, inside the transaction
-            audit_log(actor=assisted_by or voter, action="vote_changed", obj=application)
-        return CastBallot(receipt=None, choice=choice, created=False)
-
-    new_receipt = secrets.token_urlsafe(18)
+    new_receipt = None if receipt else secrets.token_urlsafe(18)
     try:
         with transaction.atomic():
-            _check_open_locked(application)
+            state = _voting_state(application_id)
+            _check_open(state)
+            _check_eligible(state, voter)
+            if assisted_by is not None and not (
+                state.neighbourhood_id is not None
+                and user_has_role(
+                    user=assisted_by,
+                    role=Membership.Role.COORDINATOR,
+                    neighbourhood=Neighbourhood(pk=state.neighbourhood_id),
+                )
+            ):
+                raise errors.NotCoordinator()
+            if receipt:
+                changed = Ballot.objects.filter(
+                    application_id=application_id, receipt_hash=hash_receipt(receipt)
+                ).update(choice=choice)
+                if (
+                    not changed
+                    or not Participation.objects.filter(
+                        application_id=application_id, voter=voter
+                    ).exists()
+                ):
+                    raise errors.ReceiptUnknown()
+                audit_log(
+                    actor=assisted_by or voter,
+                    action="vote_changed",
+                    data={"application": application_id},
+                )
+                return CastBallot(receipt=None, choice=choice, created=False)
             Participation.objects.create(
-                application=application, voter=voter, assisted_by=assisted_by
+                application_id=application_id, voter=voter, assisted_by=assisted_by
             )
+            assert new_receipt is not None
             Ballot.objects.create(
-                application=application, choice=choice, receipt_hash=hash_receipt(new_receipt)
+                application_id=application_id, choice=choice, receipt_hash=hash_receipt(new_receipt)
             )
-            audit_log(
-                actor=assisted_by or voter,
-                action="vote_cast_assisted" if assisted_by else "vote_cast",
-                obj=application,
-            )
+            if assisted_by is not None:
+                audit_log(
+                    actor=assisted_by,
+                    action="vote_cast_assisted",
+                    data={"application": application_id},
+                )
     except IntegrityError as exc:
         raise errors.AlreadyVoted() from exc
     return CastBallot(receipt=new_receipt, choice=choice, created=True)

@@ -31,11 +31,10 @@ class VoteView(APIView):
         responses={201: s.VoteResultSerializer, 200: s.VoteResultSerializer},
     )
     def post(self, request: Request, pk: int) -> Response:
-        application = get_object_or_404(Application, pk=pk)
         data = s.VoteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         cast = services.ballot_cast(
-            application=application,
+            application_id=pk,
             voter=acting_user(request),
             choice=data.validated_data["choice"],
             receipt=data.validated_data.get("receipt") or None,
@@ -53,11 +52,10 @@ class AssistedVoteView(APIView):
 
     @extend_schema(request=s.AssistedVoteSerializer, responses={201: s.VoteResultSerializer})
     def post(self, request: Request, pk: int) -> Response:
-        application = get_object_or_404(Application, pk=pk)
         data = s.AssistedVoteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         cast = services.ballot_cast(
-            application=application,
+            application_id=pk,
             voter=data.validated_data["resident"],
             choice=data.validated_data["choice"],
             assisted_by=acting_user(request),

@@ -28,7 +28,7 @@ def test_32_parallel_first_votes_by_one_voter_give_one_ballot(voting):
     voter = resident_of(voting.fund)
     results = run_in_parallel(
         [
-            (lambda: services.ballot_cast(application=voting, voter=voter, choice="yes"))
+            (lambda: services.ballot_cast(application_id=voting.pk, voter=voter, choice="yes"))
             for _ in range(32)
         ]
     )
@@ -41,7 +41,7 @@ def test_32_parallel_first_votes_by_one_voter_give_one_ballot(voting):
 
 def test_the_three_settlers_racing_give_one_decision_and_one_ledger_entry(voting):
     for _ in range(3):
-        services.ballot_cast(application=voting, voter=resident_of(voting.fund), choice="yes")
+        services.ballot_cast(application_id=voting.pk, voter=resident_of(voting.fund), choice="yes")
     reader = APIClient()
     with time_machine.travel(voting.vote_closes_at + timedelta(seconds=1)):
         results = run_in_parallel(
@@ -65,7 +65,7 @@ def test_a_ballot_in_flight_at_the_close_is_counted_or_refused_never_lost(voting
     close = voting.vote_closes_at
 
     def cast(voter):
-        return services.ballot_cast(application=voting, voter=voter, choice="yes")
+        return services.ballot_cast(application_id=voting.pk, voter=voter, choice="yes")
 
     with time_machine.travel(close - timedelta(milliseconds=5), tick=True):
         results = run_in_parallel(

@@ -216,12 +216,21 @@ def application_create(
     return application
 
 
-def _locked(application: Application) -> Application:
+def application_lock(application_id: int) -> Application | None:
+    """The application's row, locked for update until the caller's transaction ends."""
     return (
         Application.objects.select_for_update(of=("self",))
         .select_related("fund", "earmark__parent__project")
-        .get(pk=application.pk)
+        .filter(pk=application_id)
+        .first()
     )
+
+
+def _locked(application: Application) -> Application:
+    locked = application_lock(application.pk)
+    if locked is None:
+        raise Application.DoesNotExist()
+    return locked
 
 
 def allowed_actions(application: Application) -> list[str]:
@@ -350,14 +359,18 @@ def decision_is_approval(*, yes: int, no: int, quorum: int, approval_ratio: Deci
     return total >= quorum and total > 0 and Decimal(yes) >= approval_ratio * total
 
 
-def application_decide(*, application: Application, yes: int, no: int) -> Application:
+def application_decide(
+    *, application: Application, yes: int, no: int, locked: bool = False
+) -> Application:
     """Settle a vote with its counts: approved (commitment) or rejected (release).
 
     Called by the system when the window has closed; a second call finds the
     application no longer in ``voting`` and is refused, so one decision results.
+    ``locked``: the caller already holds the row (from :func:`application_lock`).
     """
     with transaction.atomic():
-        application = _locked(application)
+        if not locked:
+            application = _locked(application)
         _check_transition(application, "approve")
         assert application.quorum is not None and application.approval_ratio is not None
         approved = decision_is_approval(

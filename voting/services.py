@@ -18,7 +18,6 @@ from community.audit import audit_log
 from community.models import MemberOrganisation, Membership, Neighbourhood, Residency, User
 from community.selectors import user_has_role
 from grants import services as grants
-from grants.errors import TransitionNotAllowed
 from grants.models import Application, Fund
 
 from . import errors, tasks
@@ -184,7 +183,7 @@ def window_settle(*, application_id: int) -> Application | None:
     idempotency key, so one decision and one entry result.
     """
     with transaction.atomic():
-        application = Application.objects.select_for_update().filter(pk=application_id).first()
+        application = grants.application_lock(application_id)
         if (
             application is None
             or application.status != Application.Status.VOTING
@@ -193,10 +192,9 @@ def window_settle(*, application_id: int) -> Application | None:
         ):
             return None  # not due, or another settler was first (it held the lock)
         counts = tally(application)
-        try:
-            return grants.application_decide(application=application, yes=counts.yes, no=counts.no)
-        except TransitionNotAllowed:
-            return None
+        return grants.application_decide(
+            application=application, yes=counts.yes, no=counts.no, locked=True
+        )
 
 
 def settle_due_windows(*, limit: int | None = None) -> int:

@@ -2,6 +2,8 @@
 
     DATABASE_URL=postgres://user:pass@127.0.0.1:5432/postgres .venv/bin/python benchmarks/voting.py
 
+(load tool: wrk from Debian's package "wrk" when installed, else the built-in asyncio client)
+
 In one run it creates a throw-away database, then:
   1. serves it with gunicorn on loopback and drives it with an asyncio HTTP/1.1 keep-alive
      client of 32 concurrent connections, each a distinct eligible voter casting first votes
@@ -18,10 +20,12 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -156,6 +160,42 @@ def report(name: str, elapsed: float, latencies: list[float], codes: dict) -> fl
     return rate
 
 
+def run_wrk(plan: dict, mode: str, connections: int, seconds: float, plan_file: Path) -> float:
+    """wrk (C, one thread per connection) drives the server; its figures are printed as is."""
+    lines = [" ".join([token, *map(str, plan["applications"])]) for token in plan["tokens"]]
+    plan_file.write_text("\n".join(lines) + "\n")
+    env = {**os.environ, "BENCH_PLAN": str(plan_file), "BENCH_MODE": mode}
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t",
+            str(connections),
+            "-c",
+            str(connections),
+            "-d",
+            f"{seconds:.0f}s",
+            "--latency",
+            "-s",
+            str(Path(__file__).parent / "vote.lua"),
+            f"http://127.0.0.1:{PORT}",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    rate = float(
+        next(line.split()[1] for line in out.splitlines() if line.startswith("Requests/sec"))
+    )
+    p50 = next(line.split()[1] for line in out.splitlines() if line.strip().startswith("50%"))
+    p99 = next(line.split()[1] for line in out.splitlines() if line.strip().startswith("99%"))
+    errors = next(
+        (line.split(":")[1].strip() for line in out.splitlines() if "Non-2xx" in line), "0"
+    )
+    print(f"    {mode:5}: {rate:7.0f} req/s  p50 {p50:>8}  p99 {p99:>8}  non-2xx {errors}  (wrk)")
+    return rate
+
+
 def wait_for_server(timeout: float = 30) -> None:
     import socket
 
@@ -218,6 +258,9 @@ def main() -> None:
     parser.add_argument("--windows", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument(
+        "--tool", choices=["wrk", "asyncio"], default="wrk" if shutil.which("wrk") else "asyncio"
+    )
     args = parser.parse_args()
 
     import django
@@ -262,8 +305,13 @@ def main() -> None:
             f"    gunicorn: {args.workers} workers x {args.threads} threads; {args.connections} connections, {args.seconds:.0f} s each"
         )
         asyncio.run(load(plan, "bare", args.connections, 2))  # warm-up
-        bare = report("bare", *asyncio.run(load(plan, "bare", args.connections, args.seconds)))
-        votes = report("vote", *asyncio.run(load(plan, "vote", args.connections, args.seconds)))
+        if args.tool == "wrk":
+            plan_file = Path(tempfile.mkdtemp()) / "plan.txt"
+            bare = run_wrk(plan, "bare", args.connections, args.seconds, plan_file)
+            votes = run_wrk(plan, "vote", args.connections, args.seconds, plan_file)
+        else:
+            bare = report("bare", *asyncio.run(load(plan, "bare", args.connections, args.seconds)))
+            votes = report("vote", *asyncio.run(load(plan, "vote", args.connections, args.seconds)))
         print(f"    vote endpoint = {votes / bare:.2f}x the bare endpoint's throughput")
     finally:
         if server is not None:

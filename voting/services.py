@@ -57,31 +57,50 @@ class VotingState:
     entered_by_id: int | None
     organisation_id: int | None
     neighbourhood_id: int | None
+    voter_is_resident: bool
 
 
 _STATE_SQL = (
     f"SELECT a.status, a.vote_closes_at, a.applicant_id, a.entered_by_id, a.organisation_id,"
-    f" f.neighbourhood_id FROM {Application._meta.db_table} a"
+    f" f.neighbourhood_id, EXISTS (SELECT 1 FROM {Residency._meta.db_table} r"
+    f"   WHERE r.user_id = %s AND r.neighbourhood_id = f.neighbourhood_id AND r.ended_at IS NULL)"
+    f" FROM {Application._meta.db_table} a"
     f" JOIN {Fund._meta.db_table} f ON f.id = a.fund_id WHERE a.id = %s"
+)
+_CAST_SQL = (
+    f"INSERT INTO {Participation._meta.db_table} (application_id, voter_id, assisted_by_id)"
+    " VALUES (%s, %s, %s)",
+    f"INSERT INTO {Ballot._meta.db_table} (id, application_id, choice, receipt_hash)"
+    " VALUES (%s, %s, %s, %s)",
 )
 
 
-def _voting_state(application_id: int) -> VotingState:
+def _voting_state(application_id: int, voter: User) -> VotingState:
     """Inside the ballot's transaction, with a share lock on PostgreSQL: settling takes the
     row for update, so it waits for ballots in flight, and a ballot that comes after it
     finds the clock past the close."""
     lock = " FOR SHARE OF a" if connection.vendor == "postgresql" else ""
     with connection.cursor() as cursor:
-        cursor.execute(_STATE_SQL + lock, [application_id])
+        cursor.execute(_STATE_SQL + lock, [voter.pk, application_id])
         row = cursor.fetchone()
     if row is None:
         raise NotFound()
-    status, closes_at, *rest = row
+    status, closes_at, applicant_id, entered_by_id, organisation_id, neighbourhood_id, resident = (
+        row
+    )
     if isinstance(closes_at, str):  # SQLite hands back naive UTC text
         closes_at = parse_datetime(closes_at)
     if closes_at is not None and timezone.is_naive(closes_at):
         closes_at = timezone.make_aware(closes_at, UTC)
-    return VotingState(status, closes_at, *rest)
+    return VotingState(
+        status=status,
+        vote_closes_at=closes_at,
+        applicant_id=applicant_id,
+        entered_by_id=entered_by_id,
+        organisation_id=organisation_id,
+        neighbourhood_id=neighbourhood_id,
+        voter_is_resident=bool(resident),
+    )
 
 
 def _check_open(state: VotingState) -> None:
@@ -128,7 +147,7 @@ def ballot_cast(
     new_receipt = None if receipt else secrets.token_urlsafe(18)
     try:
         with transaction.atomic():
-            state = _voting_state(application_id)
+            state = _voting_state(application_id, voter)
             _check_open(state)
             _check_eligible(state, voter)
             if assisted_by is not None and not (

@@ -256,8 +256,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--applications", type=int, default=400)
     parser.add_argument("--windows", type=int, default=1000)
-    parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
     parser.add_argument(
         "--tool", choices=["wrk", "asyncio"], default="wrk" if shutil.which("wrk") else "asyncio"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
 
 from .models import Cooperative, Membership, Neighbourhood, Residency, User
@@ -68,3 +69,16 @@ def is_verified_resident(*, user: User, neighbourhood: Neighbourhood) -> bool:
     return Residency.objects.filter(
         user=user, neighbourhood=neighbourhood, ended_at__isnull=True
     ).exists()
+
+
+def staff_cooperative_ids(*, user: User | AnonymousUser) -> set[int] | None:
+    """Cooperatives where ``user`` holds any role, with the member cooperatives below a city
+    cooperative; ``None`` means all of them (superusers)."""
+    if not user.is_authenticated:
+        return set()
+    if user.is_superuser:
+        return None
+    ids = set(
+        Membership.objects.filter(user=user, active=True).values_list("cooperative_id", flat=True)
+    )
+    return ids | set(Cooperative.objects.filter(parent_id__in=ids).values_list("pk", flat=True))

@@ -10,6 +10,11 @@ from ledger.models import ProjectAdministration
 BOOK_ROLES = (Membership.Role.TREASURER, Membership.Role.BOARD)
 
 
+def cooperative_project_ref(cooperative_id: int) -> str:
+    """How a cooperative's project administration is known to the ledger."""
+    return f"cooperative:{cooperative_id}"
+
+
 def books_scope(
     *, user: User, roles: tuple[str, ...] = BOOK_ROLES
 ) -> QuerySet[ProjectAdministration] | None:
@@ -25,7 +30,7 @@ def books_scope(
     if memberships.filter(cooperative__kind=Cooperative.Kind.CITY).exists():
         return None
     coop_ids = memberships.values_list("cooperative_id", flat=True)
-    refs = [f"cooperative:{pk}" for pk in coop_ids]
+    refs = [cooperative_project_ref(pk) for pk in coop_ids]
     return ProjectAdministration.objects.filter(Q(ref__in=refs))
 
 

@@ -24,6 +24,7 @@ from ledger.services import earmark_get_or_create, project_get_or_create
 from . import errors, tasks
 from .iban import is_valid_iban, normalise_iban
 from .models import Application, Fund, Priority, Receipt, StatusChange
+from .selectors import cooperative_project_ref
 
 RECEIPT_MAX_BYTES = 10 * 1024 * 1024
 RECEIPT_SIGNATURES = {
@@ -38,7 +39,7 @@ USER_ACTIONS = ("submit", "withdraw", "pay", "cancel", "report", "close")
 def cooperative_project(*, cooperative: Cooperative) -> ProjectAdministration:
     """The project administration of a cooperative inside the one legal administration."""
     return project_get_or_create(
-        ref=f"cooperative:{cooperative.pk}",
+        ref=cooperative_project_ref(cooperative.pk),
         code=cooperative.slug.upper()[:20],
         name=cooperative.name,
     )

@@ -169,7 +169,8 @@ class ApplicationSerializer(serializers.ModelSerializer):
         return "rejected" if application.status == Application.Status.REJECTED else "approved"
 
     def get_topped_up_cents(self, application: Application) -> int:
-        return 0
+        """Crowdfunding received for this application, from the ledger."""
+        return own_income_of_earmark(application.earmark).get("crowdfunding", 0)
 
     def get_own_contribution_received_cents(self, application: Application) -> int:
         """Own income booked for this application (crowdfunding, donations...), from the ledger."""

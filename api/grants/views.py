@@ -17,7 +17,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from community.models import Cooperative, Membership
+from community.selectors import staff_cooperative_ids
 from grants import services
 from grants.models import Application, Fund, Priority, Receipt
 from ledger.selectors import pot_balance
@@ -25,19 +25,6 @@ from voting import services as voting_services
 
 from ..permissions import acting_user
 from . import serializers as s
-
-
-def _staff_cooperative_ids(user: Any) -> set[int] | None:
-    """Cooperatives (and the member cooperatives below them) where the user is staff; None: all."""
-    if not user.is_authenticated:
-        return set()
-    if user.is_superuser:
-        return None
-    ids = set(
-        Membership.objects.filter(user=user, active=True).values_list("cooperative_id", flat=True)
-    )
-    ids |= set(Cooperative.objects.filter(parent_id__in=ids).values_list("pk", flat=True))
-    return ids
 
 
 class FundViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
@@ -117,7 +104,7 @@ class ApplicationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
         visible = ~Q(status=Application.Status.DRAFT)
         if user.is_authenticated:
             visible |= Q(applicant=user) | Q(entered_by=user)
-            staff = _staff_cooperative_ids(user)
+            staff = staff_cooperative_ids(user=user)
             visible |= Q() if staff is None else Q(fund__cooperative_id__in=staff)
         return (
             Application.objects.filter(visible)
@@ -225,7 +212,7 @@ class Viewer:
 
     def __init__(self, request: Request) -> None:
         self.user = request.user
-        self.staff = _staff_cooperative_ids(self.user)
+        self.staff = staff_cooperative_ids(user=self.user)
 
     def sees_private(self, application: Application) -> bool:
         if not self.user.is_authenticated:

@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 from backend.errors import Forbidden
 from community.audit import audit_log
 from community.models import Membership
+from grants.errors import NotTreasurer
 from grants.selectors import books_scope, holds_book_role
 from ledger import exports, selectors, services
 from ledger.errors import ProjectRequired
@@ -33,11 +34,6 @@ from . import serializers as s
 class NotBookkeeper(Forbidden):
     code = "not_treasurer_or_board"
     message = _("Only treasurers and board members may read the books.")
-
-
-class NotTreasurer(Forbidden):
-    code = "not_treasurer"
-    message = _("Only a treasurer may do this.")
 
 
 class ProjectNotYours(Forbidden):

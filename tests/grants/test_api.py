@@ -261,6 +261,7 @@ def test_own_contribution_received_comes_from_the_books(fund, api):
         idempotency_key="evt_1",
     )
     body = api.get(f"/api/v1/applications/{application.pk}/").json()
+    assert body["topped_up_cents"] == 2_500
     assert (body["own_contribution_cents"], body["own_contribution_received_cents"]) == (
         5_000,
         2_500,

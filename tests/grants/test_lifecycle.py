@@ -108,11 +108,6 @@ def test_a_non_resident_cannot_apply(fund, user):
 
 
 def test_a_coordinator_enters_a_paper_application_recorded_as_such(fund, coop_a):
-    coordinator = (
-        coop_a.memberships.get(role="coordinator").user
-        if coop_a.memberships.filter(role="coordinator").exists()
-        else None
-    )
     from tests.grants.factories import coordinator_of
 
     coordinator = coordinator_of(coop_a)

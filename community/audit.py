@@ -22,8 +22,21 @@ def audit_log(
     data: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one audit event. Secret-looking keys in ``data`` are dropped."""
+    event = audit_event(actor=actor, action=action, obj=obj, data=data)
+    event.save()
+    return event
+
+
+def audit_event(
+    *,
+    actor: User | None,
+    action: str,
+    obj: models.Model | None = None,
+    data: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """An unsaved audit event, for services that write many at once (``bulk_create``)."""
     clean = {k: v for k, v in (data or {}).items() if k.lower() not in _SECRET_KEYS}
-    return AuditEvent.objects.create(
+    return AuditEvent(
         actor=actor if actor is not None and actor.is_authenticated else None,
         action=action,
         object_type=obj._meta.label_lower if obj is not None else "",

@@ -4,7 +4,7 @@ change state, record the status change and audit event, post money, notify on co
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -14,8 +14,15 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_fsm import can_proceed
 
-from community.audit import audit_log
-from community.models import Cooperative, MemberOrganisation, Membership, Neighbourhood, User
+from community.audit import audit_event, audit_log
+from community.models import (
+    AuditEvent,
+    Cooperative,
+    MemberOrganisation,
+    Membership,
+    Neighbourhood,
+    User,
+)
 from community.selectors import is_verified_resident, user_has_cooperative_role, user_has_role
 from ledger import postings
 from ledger.models import Earmark, JournalEntry, ProjectAdministration
@@ -239,6 +246,33 @@ def allowed_actions(application: Application) -> list[str]:
     return [action for action in USER_ACTIONS if action in available]
 
 
+def _step(
+    application: Application, action: str, *, actor: User | None, reason: str = ""
+) -> tuple[StatusChange, AuditEvent]:
+    """Apply one transition in memory and build its records (status change, audit event)."""
+    method = getattr(application, action)
+    if not can_proceed(method):
+        raise errors.TransitionNotAllowed(
+            extra={"status": application.status, "allowed_actions": allowed_actions(application)}
+        )
+    from_status = application.status
+    method()
+    change = StatusChange(
+        application=application,
+        from_status=from_status,
+        to_status=application.status,
+        actor=actor,
+        reason=reason[:500],
+    )
+    event = audit_event(
+        actor=actor,
+        action=f"application_{action}",
+        obj=application,
+        data={"from": from_status, "to": application.status, "reason": reason[:500]},
+    )
+    return change, event
+
+
 def _transition(
     application: Application,
     action: str,
@@ -248,27 +282,10 @@ def _transition(
     fields: Iterable[str] = (),
 ) -> None:
     """Apply one transition to a locked row and record it (status change and audit event)."""
-    method = getattr(application, action)
-    if not can_proceed(method):
-        raise errors.TransitionNotAllowed(
-            extra={"status": application.status, "allowed_actions": allowed_actions(application)}
-        )
-    from_status = application.status
-    method()
+    change, event = _step(application, action, actor=actor, reason=reason)
     application.save(update_fields=["status", *fields])
-    StatusChange.objects.create(
-        application=application,
-        from_status=from_status,
-        to_status=application.status,
-        actor=actor,
-        reason=reason[:500],
-    )
-    audit_log(
-        actor=actor,
-        action=f"application_{action}",
-        obj=application,
-        data={"from": from_status, "to": application.status, "reason": reason[:500]},
-    )
+    change.save()
+    event.save()
 
 
 def _check_transition(application: Application, action: str) -> None:
@@ -372,32 +389,50 @@ def application_decide(
     with transaction.atomic():
         if not locked:
             application = _locked(application)
+        applications_decide(decisions=[(application, yes, no)])
+    return application
+
+
+def applications_decide(*, decisions: Sequence[tuple[Application, int, int]]) -> None:
+    """Decide several votes at once, each as :func:`application_decide` would, with their
+    records written together. The caller holds the rows' locks in its transaction."""
+    now = timezone.now()
+    changes: list[StatusChange] = []
+    events: list[AuditEvent] = []
+    for application, yes, no in decisions:
         _check_transition(application, "approve")
         assert application.quorum is not None and application.approval_ratio is not None
         approved = decision_is_approval(
             yes=yes, no=no, quorum=application.quorum, approval_ratio=application.approval_ratio
         )
-        event = "commitment" if approved else "release"
         postings.post_event(
-            postings.APPLICATION_EVENTS[event],
+            postings.APPLICATION_EVENTS["commitment" if approved else "release"],
             earmark=application.earmark,
             amount_cents=application.amount_requested_cents,
             idempotency_key=f"application:{application.pk}:decide",
         )
-        application.yes_votes, application.no_votes = yes, no
-        application.decided_at = timezone.now()
-        _transition(
+        application.yes_votes, application.no_votes, application.decided_at = yes, no, now
+        change, event = _step(
             application,
             "approve" if approved else "reject",
             actor=None,
             reason=f"{yes} voor, {no} tegen",
-            fields=["yes_votes", "no_votes", "decided_at"],
         )
-        pk = application.pk
-        transaction.on_commit(lambda: tasks.notify_decision.delay(pk))
-        if approved:
-            transaction.on_commit(lambda: tasks.notify_awaiting_payment.delay(pk))
-    return application
+        changes.append(change)
+        events.append(event)
+        _notify_on_commit(application.pk, awaiting_payment=approved)
+    Application.objects.bulk_update(
+        [application for application, _, _ in decisions],
+        ["status", "yes_votes", "no_votes", "decided_at"],
+    )
+    StatusChange.objects.bulk_create(changes)
+    AuditEvent.objects.bulk_create(events)
+
+
+def _notify_on_commit(application_id: int, *, awaiting_payment: bool) -> None:
+    transaction.on_commit(lambda: tasks.notify_decision.delay(application_id))
+    if awaiting_payment:
+        transaction.on_commit(lambda: tasks.notify_awaiting_payment.delay(application_id))
 
 
 def application_withdraw(

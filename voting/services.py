@@ -22,7 +22,7 @@ from grants.models import Application, Fund
 
 from . import errors, tasks
 from .models import Ballot, Choice, Participation
-from .selectors import tally
+from .selectors import tallies
 
 
 def hash_receipt(receipt: str) -> str:
@@ -198,30 +198,53 @@ def window_settle(*, application_id: int) -> Application | None:
     """Decide a vote whose window has closed; a no-op before the close or once decided.
 
     The task at the deadline, the minute sweep and a reader may all call this at once:
-    grants' decision locks the row and accepts only one, and its ledger posting has one
-    idempotency key, so one decision and one entry result.
+    the row lock lets one decide and the others find it decided, and the ledger posting
+    has one idempotency key, so one decision and one entry result.
     """
     with transaction.atomic():
         application = grants.application_lock(application_id)
-        if (
-            application is None
-            or application.status != Application.Status.VOTING
-            or application.vote_closes_at is None
-            or timezone.now() < application.vote_closes_at
-        ):
+        if application is None or not _is_due(application):
             return None  # not due, or another settler was first (it held the lock)
-        counts = tally(application)
-        return grants.application_decide(
-            application=application, yes=counts.yes, no=counts.no, locked=True
-        )
+        _decide([application])
+        return application
+
+
+def _is_due(application: Application) -> bool:
+    return (
+        application.status == Application.Status.VOTING
+        and application.vote_closes_at is not None
+        and timezone.now() >= application.vote_closes_at
+    )
+
+
+def _decide(applications: list[Application]) -> None:
+    counts = tallies([a.pk for a in applications])
+    grants.applications_decide(
+        decisions=[(a, counts[a.pk].yes, counts[a.pk].no) for a in applications]
+    )
+
+
+SWEEP_BATCH = 100
 
 
 def settle_due_windows(*, limit: int | None = None) -> int:
-    """Settle every window that has closed but is not decided yet. Returns how many."""
-    due = Application.objects.filter(
-        status=Application.Status.VOTING, vote_closes_at__lte=timezone.now()
-    ).order_by("vote_closes_at")
-    ids = list(
-        due.values_list("pk", flat=True)[:limit] if limit else due.values_list("pk", flat=True)
-    )
-    return sum(1 for pk in ids if window_settle(application_id=pk) is not None)
+    """Settle every window that has closed but is not decided yet. Returns how many.
+
+    Due windows are taken in batches, each in one transaction; rows another settler
+    holds are skipped (it is deciding them), so sweeps and tasks never wait on each other.
+    """
+    settled = 0
+    while limit is None or settled < limit:
+        size = SWEEP_BATCH if limit is None else min(SWEEP_BATCH, limit - settled)
+        with transaction.atomic():
+            due = list(
+                Application.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("fund", "earmark__parent__project")
+                .filter(status=Application.Status.VOTING, vote_closes_at__lte=timezone.now())
+                .order_by("vote_closes_at", "pk")[:size]
+            )
+            if not due:
+                break
+            _decide(due)
+        settled += len(due)
+    return settled

@@ -15,3 +15,11 @@ DATABASES["default"]["CONN_MAX_AGE"] = 60
 # Tasks are queued (in memory) as a worker would receive them, not run inside the request.
 CELERY_BROKER_URL = "memory://"
 CELERY_TASK_ALWAYS_EAGER = False
+# 409s are expected answers here, not news: keep the request log quiet.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {"django.request": {"level": "ERROR"}, "celery": {"level": "WARNING"}},
+}

@@ -254,7 +254,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=15)
-    parser.add_argument("--applications", type=int, default=400)
+    parser.add_argument("--applications", type=int, default=1200)
     parser.add_argument("--windows", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)

@@ -240,3 +240,19 @@ def test_a_fund_lists_its_decisions_with_tallies(voting, fund, api):
         decisions = api.get(f"/api/v1/funds/{fund.pk}/decisions/").json()
     assert decisions["count"] == 1
     assert decisions["results"][0]["tally"] == {"yes": 3, "no": 0, "total": 3}
+
+
+def test_a_representative_of_the_applying_organisation_may_not_vote(fund, coop_a):
+    from community.models import MemberOrganisation
+
+    representative, colleague = resident_of(fund), resident_of(fund)
+    bbbo = MemberOrganisation.objects.create(
+        name="Bewonersvereniging", cooperative=coop_a, member_kind="voting"
+    )
+    bbbo.neighbourhoods.add(fund.neighbourhood)
+    bbbo.representatives.add(representative, colleague)
+    application = make_application(fund, applicant=representative, organisation=bbbo)
+    services.vote_open(application=application, acting_user=representative)
+    response = vote(colleague, application)
+    assert response.status_code == 403 and response.json()["code"] == "is_applicant"
+    assert vote(resident_of(fund), application).status_code == 201

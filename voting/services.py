@@ -9,8 +9,8 @@ import secrets
 import uuid
 from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import Any
 from datetime import UTC, datetime
+from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone

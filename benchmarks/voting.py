@@ -238,7 +238,8 @@ def bench_settling(windows: int) -> None:
     print(
         f"    prepared {windows} open windows with a ballot each in {time.perf_counter() - start:.1f} s"
     )
-    Application.objects.filter(status="voting").update(
+    # Only these windows fall due; the applications of part (1) stay open.
+    Application.objects.filter(pk__in=ids).update(
         vote_closes_at=timezone.now() - timedelta(seconds=1)
     )
     start = time.perf_counter()

@@ -314,6 +314,24 @@ def _require_role(user: User, application: Application, role: str) -> None:
         raise errors.NotTreasurer() if role == Membership.Role.TREASURER else errors.NotBoard()
 
 
+def _post_money(
+    application: Application,
+    event: str,
+    *,
+    cause: str,
+    actor: User | None,
+    amount_cents: int | None = None,
+) -> None:
+    """One of the ledger's application events, keyed by this application and its cause."""
+    postings.post_event(
+        postings.APPLICATION_EVENTS[event],
+        earmark=application.earmark,
+        amount_cents=application.amount_requested_cents if amount_cents is None else amount_cents,
+        idempotency_key=f"application:{application.pk}:{cause}",
+        actor_id=actor.pk if actor is not None else None,
+    )
+
+
 def _check_submission_rules(application: Application) -> None:
     fund = application.fund
     amount = application.amount_requested_cents
@@ -405,11 +423,8 @@ def applications_decide(*, decisions: Sequence[tuple[Application, int, int]]) ->
         approved = decision_is_approval(
             yes=yes, no=no, quorum=application.quorum, approval_ratio=application.approval_ratio
         )
-        postings.post_event(
-            postings.APPLICATION_EVENTS["commitment" if approved else "release"],
-            earmark=application.earmark,
-            amount_cents=application.amount_requested_cents,
-            idempotency_key=f"application:{application.pk}:decide",
+        _post_money(
+            application, "commitment" if approved else "release", cause="decide", actor=None
         )
         application.yes_votes, application.no_votes, application.decided_at = yes, no, now
         change, event = _step(
@@ -444,13 +459,7 @@ def application_withdraw(
         _require_applicant(acting_user, application)
         _check_transition(application, "withdraw")
         if application.status == Application.Status.VOTING:
-            postings.post_event(
-                postings.APPLICATION_EVENTS["release"],
-                earmark=application.earmark,
-                amount_cents=application.amount_requested_cents,
-                idempotency_key=f"application:{application.pk}:withdraw",
-                actor_id=acting_user.pk,
-            )
+            _post_money(application, "release", cause="withdraw", actor=acting_user)
         _transition(application, "withdraw", actor=acting_user, reason=reason)
     return application
 
@@ -463,13 +472,7 @@ def application_pay(*, application: Application, acting_user: User) -> Applicati
         _check_transition(application, "pay")
         if not application.payee_name or not is_valid_iban(application.payee_iban):
             raise errors.PayeeMissing()
-        postings.post_event(
-            postings.APPLICATION_EVENTS["payout"],
-            earmark=application.earmark,
-            amount_cents=application.amount_requested_cents,
-            idempotency_key=f"application:{application.pk}:pay",
-            actor_id=acting_user.pk,
-        )
+        _post_money(application, "payout", cause="pay", actor=acting_user)
         _transition(application, "pay", actor=acting_user)
     return application
 
@@ -482,13 +485,7 @@ def application_cancel(
         application = _locked(application)
         _require_role(acting_user, application, Membership.Role.BOARD)
         _check_transition(application, "cancel")
-        postings.post_event(
-            postings.APPLICATION_EVENTS["cancellation"],
-            earmark=application.earmark,
-            amount_cents=application.amount_requested_cents,
-            idempotency_key=f"application:{application.pk}:cancel",
-            actor_id=acting_user.pk,
-        )
+        _post_money(application, "cancellation", cause="cancel", actor=acting_user)
         _transition(application, "cancel", actor=acting_user, reason=reason)
         pk = application.pk
         transaction.on_commit(lambda: tasks.notify_decision.delay(pk))
@@ -536,12 +533,12 @@ def application_report(
         application.report_summary = summary
         application.spent_cents = spent_cents
         if application.unspent_cents > 0:
-            postings.post_event(
-                postings.APPLICATION_EVENTS["unspent_return"],
-                earmark=application.earmark,
+            _post_money(
+                application,
+                "unspent_return",
+                cause="report",
+                actor=acting_user,
                 amount_cents=application.unspent_cents,
-                idempotency_key=f"application:{application.pk}:report",
-                actor_id=acting_user.pk,
             )
         _transition(
             application, "report", actor=acting_user, fields=["report_summary", "spent_cents"]

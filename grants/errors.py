@@ -88,3 +88,8 @@ class NotCoordinatorForPaper(Forbidden):
 class PaperApplicantNameMissing(DomainError):
     code = "paper_applicant_name_missing"
     message = _("Name the resident this paper application is for.")
+
+
+class ProjectNotYours(Forbidden):
+    code = "project_not_yours"
+    message = _("These are the books of another cooperative.")

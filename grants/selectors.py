@@ -5,7 +5,11 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from community.models import Cooperative, Membership, User
+from ledger.errors import ProjectRequired
 from ledger.models import ProjectAdministration
+from ledger.selectors import project_by_code
+
+from .errors import ProjectNotYours
 
 BOOK_ROLES = (Membership.Role.TREASURER, Membership.Role.BOARD)
 
@@ -39,3 +43,28 @@ def holds_book_role(*, user: User, roles: tuple[str, ...] = BOOK_ROLES) -> bool:
         user.is_superuser
         or Membership.objects.filter(user=user, role__in=roles, active=True).exists()
     )
+
+
+def books_project(
+    *, user: User, code: str | None, roles: tuple[str, ...] = BOOK_ROLES
+) -> ProjectAdministration | None:
+    """The project administration ``user`` asks for (by code), within what they may read.
+
+    ``None`` means the whole books (only for those who may read all of them). Without a
+    code, a user who keeps one cooperative's books gets that one; with several, they must
+    choose.
+    """
+    scope = books_scope(user=user, roles=roles)
+    if code:
+        project = project_by_code(code)
+        if project is None or (scope is not None and not scope.filter(pk=project.pk).exists()):
+            raise ProjectNotYours()
+        return project
+    if scope is None:
+        return None
+    mine = list(scope[:2])
+    if len(mine) == 1:
+        return mine[0]
+    if not mine:
+        raise ProjectNotYours()
+    raise ProjectRequired()

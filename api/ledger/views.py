@@ -22,9 +22,8 @@ from backend.errors import Forbidden
 from community.audit import audit_log
 from community.models import Membership
 from grants.errors import NotTreasurer
-from grants.selectors import books_scope, holds_book_role
+from grants.selectors import BOOK_ROLES, books_project, books_scope, holds_book_role
 from ledger import exports, selectors, services
-from ledger.errors import ProjectRequired
 from ledger.models import Account, JournalEntry, ProjectAdministration
 
 from ..permissions import acting_user
@@ -34,11 +33,6 @@ from . import serializers as s
 class NotBookkeeper(Forbidden):
     code = "not_treasurer_or_board"
     message = _("Only treasurers and board members may read the books.")
-
-
-class ProjectNotYours(Forbidden):
-    code = "project_not_yours"
-    message = _("These are the books of another cooperative.")
 
 
 class ReadsBooks(BasePermission):
@@ -54,23 +48,9 @@ PROJECT = OpenApiParameter("project", OpenApiTypes.STR, description="project adm
 
 
 def _project(
-    request: Request, code: str | None, roles: tuple[str, ...] | None = None
+    request: Request, code: str | None, roles: tuple[str, ...] = BOOK_ROLES
 ) -> ProjectAdministration | None:
-    """The project administration asked for, within what the caller may read."""
-    scope = books_scope(user=acting_user(request), **({"roles": roles} if roles else {}))
-    if code:
-        project = selectors.project_by_code(code)
-        if project is None or (scope is not None and not scope.filter(pk=project.pk).exists()):
-            raise ProjectNotYours()
-        return project
-    if scope is None:
-        return None
-    mine = list(scope[:2])
-    if len(mine) == 1:
-        return mine[0]
-    if not mine:
-        raise ProjectNotYours()
-    raise ProjectRequired()
+    return books_project(user=acting_user(request), code=code, roles=roles)
 
 
 def _query(request: Request, serializer_class: type = s.YearQuerySerializer) -> dict[str, Any]:

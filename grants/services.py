@@ -250,13 +250,9 @@ def _step(
     application: Application, action: str, *, actor: User | None, reason: str = ""
 ) -> tuple[StatusChange, AuditEvent]:
     """Apply one transition in memory and build its records (status change, audit event)."""
-    method = getattr(application, action)
-    if not can_proceed(method):
-        raise errors.TransitionNotAllowed(
-            extra={"status": application.status, "allowed_actions": allowed_actions(application)}
-        )
+    _check_transition(application, action)
     from_status = application.status
-    method()
+    getattr(application, action)()
     change = StatusChange(
         application=application,
         from_status=from_status,

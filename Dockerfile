@@ -20,7 +20,7 @@ COPY api ./api
 COPY locale ./locale
 COPY manage.py ./
 RUN pip install --no-cache-dir . \
-    && DJANGO_SECRET_KEY=build-only RESIDENCE_CODE_KEY=build-only DJANGO_ALLOWED_HOSTS=localhost \
+    && DJANGO_SECRET_KEY=build-only RESIDENCE_CODE_KEY=build-only BALLOT_KEY=build-only DJANGO_ALLOWED_HOSTS=localhost \
        python manage.py collectstatic --noinput
 
 USER buurtfonds

@@ -37,7 +37,7 @@ urlpatterns = [
         voting.AssistedVoteView.as_view(),
         name="application-assisted-vote",
     ),
-    path("votes/receipts/<str:receipt>/", voting.ReceiptView.as_view(), name="vote-receipt"),
+    path("votes/receipts/check/", voting.ReceiptCheckView.as_view(), name="vote-receipt-check"),
     path("funds/<int:pk>/decisions/", voting.FundDecisionList.as_view(), name="fund-decisions"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),

@@ -82,7 +82,14 @@ class Fund(models.Model):
         default=Decimal("0"),
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
     )
-    show_live_tally = models.BooleanField(_("show the tally during the vote"), default=False)
+    show_live_tally = models.BooleanField(
+        _("show the tally during the vote"),
+        default=False,
+        help_text=_(
+            "Careful: whoever watches a live tally change as one neighbour votes learns how "
+            "that neighbour voted. Leave it off unless the vote is meant to be open."
+        ),
+    )
     earmark = models.OneToOneField(
         Earmark, on_delete=models.PROTECT, related_name="fund", verbose_name=_("earmark")
     )
@@ -216,6 +223,7 @@ class Application(FSMModelMixin, models.Model):
     show_live_tally = models.BooleanField(_("live tally"), default=False)
     yes_votes = models.PositiveIntegerField(_("yes votes"), null=True, blank=True)
     no_votes = models.PositiveIntegerField(_("no votes"), null=True, blank=True)
+    paper_votes = models.PositiveIntegerField(_("paper ballots among them"), null=True, blank=True)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     report_summary = models.TextField(_("report"), max_length=5000, blank=True)
     spent_cents = models.PositiveBigIntegerField(_("spent (cents)"), null=True, blank=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -391,8 +392,18 @@ def decision_is_approval(*, yes: int, no: int, quorum: int, approval_ratio: Deci
     return total >= quorum and total > 0 and Decimal(yes) >= approval_ratio * total
 
 
+@dataclass(frozen=True)
+class Decision:
+    """The counts a closed vote is decided on; ``paper`` of them were paper ballots."""
+
+    application: Application
+    yes: int
+    no: int
+    paper: int = 0
+
+
 def application_decide(
-    *, application: Application, yes: int, no: int, locked: bool = False
+    *, application: Application, yes: int, no: int, paper: int = 0, locked: bool = False
 ) -> Application:
     """Settle a vote with its counts: approved (commitment) or rejected (release).
 
@@ -403,17 +414,18 @@ def application_decide(
     with transaction.atomic():
         if not locked:
             application = _locked(application)
-        applications_decide(decisions=[(application, yes, no)])
+        applications_decide(decisions=[Decision(application, yes=yes, no=no, paper=paper)])
     return application
 
 
-def applications_decide(*, decisions: Sequence[tuple[Application, int, int]]) -> None:
+def applications_decide(*, decisions: Sequence[Decision]) -> None:
     """Decide several votes at once, each as :func:`application_decide` would, with their
     records written together. The caller holds the rows' locks in its transaction."""
     now = timezone.now()
     changes: list[StatusChange] = []
     events: list[AuditEvent] = []
-    for application, yes, no in decisions:
+    for decision in decisions:
+        application, yes, no = decision.application, decision.yes, decision.no
         _check_transition(application, "approve")
         assert application.quorum is not None and application.approval_ratio is not None
         approved = decision_is_approval(
@@ -422,7 +434,8 @@ def applications_decide(*, decisions: Sequence[tuple[Application, int, int]]) ->
         _post_money(
             application, "commitment" if approved else "release", cause="decide", actor=None
         )
-        application.yes_votes, application.no_votes, application.decided_at = yes, no, now
+        application.yes_votes, application.no_votes = yes, no
+        application.paper_votes, application.decided_at = decision.paper, now
         change, event = _step(
             application,
             "approve" if approved else "reject",
@@ -433,8 +446,8 @@ def applications_decide(*, decisions: Sequence[tuple[Application, int, int]]) ->
         events.append(event)
         _notify_on_commit(application.pk, awaiting_payment=approved)
     Application.objects.bulk_update(
-        [application for application, _, _ in decisions],
-        ["status", "yes_votes", "no_votes", "decided_at"],
+        [decision.application for decision in decisions],
+        ["status", "yes_votes", "no_votes", "paper_votes", "decided_at"],
     )
     StatusChange.objects.bulk_create(changes)
     AuditEvent.objects.bulk_create(events)

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from community.models import Membership
 
 
-def _both_languages(render: object) -> tuple[str, str]:
+def in_both_languages(render: object) -> tuple[str, str]:
     parts = []
     for language in ("nl", "en"):
         with translation.override(language):
@@ -51,7 +51,7 @@ def notify_decision(application_id: int) -> int:
         }
         return subject, body
 
-    subject, body = _both_languages(render)
+    subject, body = in_both_languages(render)
     return send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [application.applicant.email])
 
 
@@ -86,5 +86,5 @@ def notify_awaiting_payment(application_id: int) -> int:
         }
         return subject, body
 
-    subject, body = _both_languages(render)
+    subject, body = in_both_languages(render)
     return send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from community.models import Neighbourhood, Wijk
@@ -35,6 +36,12 @@ def _reference_data(request):
         request.getfixturevalue("transactional_db")
         install_places(Wijk, Neighbourhood)
         chart_install()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Throttle counts live in the cache: one test's requests must not throttle the next."""
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -1,6 +1,6 @@
 from django.utils.translation import gettext_lazy as _
 
-from backend.errors import Conflict, Forbidden, NotFound
+from backend.errors import Conflict, Forbidden
 
 
 class NotResidentOfBuurt(Forbidden):
@@ -30,9 +30,16 @@ class VoteClosed(Conflict):
 
 class AlreadyVoted(Conflict):
     code = "already_voted"
-    message = _("You have already voted. To change your choice, send it again with your receipt.")
+    message = _(
+        "This resident has already voted. A paper ballot can only be corrected by its form number."
+    )
 
 
-class ReceiptUnknown(NotFound):
-    code = "receipt_unknown"
-    message = _("No ballot has this receipt.")
+class FormNumberTaken(Conflict):
+    code = "form_number_taken"
+    message = _("This form number belongs to another resident's paper ballot.")
+
+
+class PaperBallotReplaced(Conflict):
+    code = "paper_ballot_replaced"
+    message = _("The resident has voted themselves since; their own vote stands.")

@@ -1,18 +1,20 @@
-"""Secret ballots: who took part and what was chosen are kept in two tables with no link.
+"""Secret ballots: one row per participation, its choice sealed under the ballot key.
 
-A ``Participation`` says that a resident voted on an application (one per resident, by a
-unique constraint). A ``Ballot`` holds a choice and the hash of the receipt the voter got.
-Neither carries a timestamp, ballots have random ids, and nothing refers from one to the
-other, so a dump of the tables cannot tell how anyone voted.
+Who voted is public within the cooperative; how they voted is not. A ``Participation``
+names the voter and holds their choice sealed with AES-GCM (see :mod:`voting.seal` for the
+key, the fixed plaintext length and the scope of the promise). There is no other table of
+ballots, no counter that moves with a vote, and no timestamp: the only place a choice
+exists outside the ballot key's holder is inside the seal.
 """
-
-import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from grants.models import Application
+
+from .seal import SEALED_BYTES
 
 
 class Choice(models.TextChoices):
@@ -21,7 +23,12 @@ class Choice(models.TextChoices):
 
 
 class Participation(models.Model):
-    """That ``voter`` cast a ballot on ``application`` (never which ballot)."""
+    """That ``voter`` voted on ``application``, with the choice sealed.
+
+    A paper ballot carries the number of its form and the coordinator who recorded it;
+    a correction is found by that number. ``sealed`` is empty only for participations
+    from before ballots were sealed, whose decision's counts are kept on the application.
+    """
 
     application = models.ForeignKey(
         Application,
@@ -43,6 +50,16 @@ class Participation(models.Model):
         related_name="+",
         verbose_name=_("recorded by (paper ballot)"),
     )
+    # NULL, not "", where absent: unique per application only among paper ballots.
+    form_number = models.CharField(  # noqa: DJ001
+        _("paper form number"), max_length=20, null=True, blank=True, editable=False
+    )
+    sealed = models.BinaryField(
+        _("sealed choice"), max_length=SEALED_BYTES, null=True, editable=False
+    )
+    receipt_hash = models.CharField(  # noqa: DJ001  (NULL for participations from before seals)
+        _("receipt hash"), max_length=64, null=True, unique=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("participation")
@@ -51,26 +68,14 @@ class Participation(models.Model):
             models.UniqueConstraint(
                 fields=["application", "voter"], name="voting_one_ballot_per_voter"
             ),
+            models.UniqueConstraint(
+                fields=["application", "form_number"], name="voting_form_number_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(form_number__isnull=True) | Q(assisted_by__isnull=False),
+                name="voting_paper_ballot_has_recorder",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.voter} @ {self.application}"
-
-
-class Ballot(models.Model):
-    """A choice, findable only by the hash of its receipt."""
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    application = models.ForeignKey(
-        Application, on_delete=models.PROTECT, related_name="ballots", verbose_name=_("application")
-    )
-    choice = models.CharField(_("choice"), max_length=3, choices=Choice.choices)
-    receipt_hash = models.CharField(_("receipt hash"), max_length=64, unique=True)
-
-    class Meta:
-        verbose_name = _("ballot")
-        verbose_name_plural = _("ballots")
-        indexes = [models.Index(fields=["application", "choice"])]
-
-    def __str__(self) -> str:
-        return str(self.id)

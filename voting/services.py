@@ -1,17 +1,20 @@
 """Casting, changing and settling votes. The server's clock decides, never a task's timing:
 a ballot at or after ``vote_closes_at`` is refused, and the decision counts the ballots cast
-before it, whenever it is computed (by the scheduled task, the sweep, or a reader)."""
+before it, whenever it is computed (by the scheduled task, the sweep, or a reader).
+
+Ballots are secret in the stored data, not only in the API: see :mod:`voting.seal` for what
+a copy of the database, the audit trail or the logs can and cannot tell, and why the
+ballot key is needed to link a voter to a choice.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import secrets
-import uuid
-from contextlib import nullcontext
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -23,19 +26,16 @@ from community.selectors import user_has_role
 from grants import services as grants
 from grants.models import Application, Fund
 
-from . import errors, tasks
-from .models import Ballot, Choice, Participation
+from . import errors, seal, tasks
+from .models import Choice, Participation
 from .selectors import tallies
 
-
-def hash_receipt(receipt: str) -> str:
-    return hashlib.sha256(receipt.strip().encode()).hexdigest()
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class CastBallot:
-    receipt: str | None  # given once, to the voter; None when a choice was changed
-    choice: str
+    receipt: str | None  # given once, for a first ballot; None when a ballot was sealed again
     created: bool
 
 
@@ -52,72 +52,67 @@ def vote_open(*, application: Application, acting_user: User) -> Application:
 
 @dataclass(frozen=True)
 class VotingState:
-    """What casting a ballot needs to know of an application, read in one locked query."""
+    """What casting a ballot needs to know of an application and a voter, read in one query."""
 
     status: str
     vote_closes_at: datetime | None
-    applicant_id: int
-    entered_by_id: int | None
-    organisation_id: int | None
     neighbourhood_id: int | None
     voter_is_resident: bool
+    voter_is_applicant: bool
+
+    def refusal(self, *, now: datetime) -> Exception | None:
+        """Why this voter may not vote now, or None. The rules themselves are the SQL below."""
+        if self.status != Application.Status.VOTING:
+            return errors.NotVoting(extra={"status": self.status})
+        if self.vote_closes_at is None or now >= self.vote_closes_at:
+            return errors.VoteClosed()
+        if not self.voter_is_resident:
+            return errors.NotResidentOfBuurt()
+        if self.voter_is_applicant:
+            return errors.IsApplicant()
+        return None
 
 
-_STATE_SQL = (
-    f"SELECT a.status, a.vote_closes_at, a.applicant_id, a.entered_by_id, a.organisation_id,"
-    f" f.neighbourhood_id, EXISTS (SELECT 1 FROM {Residency._meta.db_table} r"
-    f"   WHERE r.user_id = %s AND r.neighbourhood_id = f.neighbourhood_id AND r.ended_at IS NULL)"
-    f" FROM {Application._meta.db_table} a"
-    f" JOIN {Fund._meta.db_table} f ON f.id = a.fund_id WHERE a.id = %s"
+# Who may vote, written once: a current resident of the fund's buurt who is not the applicant,
+# the coordinator who entered a paper application, nor a representative of the applying
+# organisation. Both the one-statement first vote and the transaction read it from here.
+_STATE_COLUMNS = f"""
+    a.status, a.vote_closes_at, f.neighbourhood_id,
+    EXISTS (SELECT 1 FROM {Residency._meta.db_table} r WHERE r.user_id = %(voter)s
+            AND r.neighbourhood_id = f.neighbourhood_id AND r.ended_at IS NULL) AS resident,
+    (%(voter)s = a.applicant_id OR %(voter)s = COALESCE(a.entered_by_id, 0)
+     OR (a.organisation_id IS NOT NULL AND EXISTS (
+        SELECT 1 FROM {MemberOrganisation.representatives.through._meta.db_table} mr
+         WHERE mr.memberorganisation_id = a.organisation_id AND mr.user_id = %(voter)s))
+    ) AS applicant
+"""
+_STATE_FROM = (
+    f" FROM {Application._meta.db_table} a JOIN {Fund._meta.db_table} f ON f.id = a.fund_id"
+    f" WHERE a.id = %(application)s"
 )
-# PostgreSQL: a plain first vote in one statement (one round trip, atomic on its own).
-# The state is read under a share lock; the participation is inserted only when the
-# vote is open and the voter eligible, and the ballot only when the participation was.
-# When nothing was inserted, the state tells Python which rule said no.
+# PostgreSQL: a first vote in one autocommitted statement, nothing else in its transaction.
+# The state is read under a share lock (settling takes the row for update, so it waits for
+# ballots in flight); the participation is inserted only when the vote is open and the voter
+# eligible, and not at all when the voter has one already (then the choice is sealed again).
 _FIRST_VOTE_SQL = f"""
 WITH st AS (
-    SELECT a.id, a.status, a.vote_closes_at, a.applicant_id, a.entered_by_id, a.organisation_id,
-           f.neighbourhood_id,
-           EXISTS (SELECT 1 FROM {Residency._meta.db_table} r WHERE r.user_id = %(voter)s
-                   AND r.neighbourhood_id = f.neighbourhood_id AND r.ended_at IS NULL) AS resident,
-           (a.organisation_id IS NOT NULL AND EXISTS (
-               SELECT 1 FROM {MemberOrganisation.representatives.through._meta.db_table} mr
-                WHERE mr.memberorganisation_id = a.organisation_id AND mr.user_id = %(voter)s
-           )) AS representative
-      FROM {Application._meta.db_table} a JOIN {Fund._meta.db_table} f ON f.id = a.fund_id
-     WHERE a.id = %(application)s
-       FOR SHARE OF a
+    SELECT a.id, {_STATE_COLUMNS} {_STATE_FROM} FOR SHARE OF a
 ), p AS (
-    INSERT INTO {Participation._meta.db_table} (application_id, voter_id, assisted_by_id)
-    SELECT st.id, %(voter)s, NULL FROM st
+    INSERT INTO {Participation._meta.db_table} (application_id, voter_id, sealed, receipt_hash)
+    SELECT st.id, %(voter)s, %(sealed)s, %(receipt_hash)s FROM st
      WHERE st.status = 'voting' AND %(now)s < st.vote_closes_at AND st.resident
-       AND NOT st.representative AND %(voter)s <> st.applicant_id
-       AND %(voter)s <> COALESCE(st.entered_by_id, 0)
-    RETURNING application_id
-), b AS (
-    INSERT INTO {Ballot._meta.db_table} (id, application_id, choice, receipt_hash)
-    SELECT %(ballot)s, p.application_id, %(choice)s, %(receipt_hash)s FROM p
+       AND NOT st.applicant
+    ON CONFLICT (application_id, voter_id) DO NOTHING
     RETURNING 1
 )
-SELECT st.status, st.vote_closes_at, st.applicant_id, st.entered_by_id, st.organisation_id,
-       st.neighbourhood_id, st.resident, st.representative, (SELECT count(*) FROM b)
+SELECT st.status, st.vote_closes_at, st.neighbourhood_id, st.resident, st.applicant,
+       (SELECT count(*) FROM p)
   FROM st
 """
 
 
-def _voting_state(application_id: int, voter: User) -> VotingState:
-    """Inside the ballot's transaction, with a share lock on PostgreSQL: settling takes the
-    row for update, so it waits for ballots in flight, and a ballot that comes after it
-    finds the clock past the close."""
-    lock = " FOR SHARE OF a" if connection.vendor == "postgresql" else ""
-    with connection.cursor() as cursor:
-        cursor.execute(_STATE_SQL + lock, [voter.pk, application_id])
-        row = cursor.fetchone()
-    if row is None:
-        raise NotFound()
-    status, closes_at, applicant_id, entered_by_id, organisation_id, neighbourhood_id, resident = (
-        row
-    )
+def _state_from_row(row: tuple[Any, ...]) -> VotingState:
+    status, closes_at, neighbourhood_id, resident, applicant = row[:5]
     if isinstance(closes_at, str):  # SQLite hands back naive UTC text
         closes_at = parse_datetime(closes_at)
     if closes_at is not None and timezone.is_naive(closes_at):
@@ -125,143 +120,248 @@ def _voting_state(application_id: int, voter: User) -> VotingState:
     return VotingState(
         status=status,
         vote_closes_at=closes_at,
-        applicant_id=applicant_id,
-        entered_by_id=entered_by_id,
-        organisation_id=organisation_id,
         neighbourhood_id=neighbourhood_id,
         voter_is_resident=bool(resident),
+        voter_is_applicant=bool(applicant),
     )
 
 
-def _check_open(state: VotingState) -> None:
-    if state.status != Application.Status.VOTING:
-        raise errors.NotVoting(extra={"status": state.status})
-    if state.vote_closes_at is None or timezone.now() >= state.vote_closes_at:
-        raise errors.VoteClosed()
+def _voting_state(application_id: int, voter_id: int) -> VotingState:
+    """Inside the ballot's transaction, with a share lock on PostgreSQL (see above)."""
+    lock = " FOR SHARE OF a" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {_STATE_COLUMNS} {_STATE_FROM}{lock}",
+            {"voter": voter_id, "application": application_id},
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise NotFound()
+    return _state_from_row(row)
 
 
-def _check_eligible(state: VotingState, voter: User) -> None:
-    if (
-        state.neighbourhood_id is None
-        or not Residency.objects.filter(
-            user=voter, neighbourhood_id=state.neighbourhood_id, ended_at__isnull=True
-        ).exists()
-    ):
-        raise errors.NotResidentOfBuurt()
-    if voter.pk in (state.applicant_id, state.entered_by_id) or (
-        state.organisation_id is not None
-        and MemberOrganisation.objects.filter(
-            pk=state.organisation_id, representatives=voter
-        ).exists()
-    ):
-        raise errors.IsApplicant()
+def _open_for(application_id: int, voter_id: int) -> None:
+    refusal = _voting_state(application_id, voter_id).refusal(now=timezone.now())
+    if refusal is not None:
+        raise refusal
 
 
-def ballot_cast(
-    *,
+def _reopen(participation: Participation) -> seal.Sealed | None:
+    """The choice a participation holds now, or None when its seal does not open."""
+    if participation.sealed is None:
+        return None
+    try:
+        return seal.unseal(
+            application_id=participation.application_id,
+            voter_id=participation.voter_id,
+            sealed=participation.sealed,
+        )
+    except seal.SealBroken:
+        logger.error(
+            "A sealed ballot on application %s does not open.", participation.application_id
+        )
+        return None
+
+
+def _seal_again(
+    participation: Participation, before: seal.Sealed | None, *, choice: str, paper: bool
+) -> None:
+    """Seal ``choice`` into a locked participation; "changed" sticks once the choice moved."""
+    changed = before is None or before.changed or before.choice != choice
+    participation.sealed = seal.seal(
+        application_id=participation.application_id,
+        voter_id=participation.voter_id,
+        sealed=seal.Sealed(choice=choice, changed=changed, paper=paper),
+    )
+    participation.save(update_fields=["sealed"])
+
+
+def _participation_create(
     application_id: int,
     voter: User,
+    *,
     choice: str,
-    receipt: str | None = None,
-    assisted_by: User | None = None,
-) -> CastBallot:
-    """Cast a first ballot (returns its receipt), or change one with its receipt.
+    receipt: str,
+    paper_by: User | None = None,
+    form_number: str | None = None,
+) -> Participation:
+    return Participation.objects.create(
+        application_id=application_id,
+        voter=voter,
+        assisted_by=paper_by,
+        form_number=form_number,
+        sealed=seal.seal(
+            application_id=application_id,
+            voter_id=voter.pk,
+            sealed=seal.Sealed(choice=choice, paper=paper_by is not None),
+        ),
+        receipt_hash=seal.receipt_hash(receipt),
+    )
 
-    One participation per voter per application is a unique constraint, so parallel
-    first votes by one person give one ballot and ``already_voted`` for the rest. A
-    plain vote writes no audit event: its participation row is the record, and an
-    event with a time beside it would only help to link voters to ballots.
+
+def ballot_cast(*, application_id: int, voter: User, choice: str) -> CastBallot:
+    """The logged-in voter casts their ballot, or seals a new choice into the one they have.
+
+    A first ballot returns a receipt that proves it is counted. Voting again while the
+    window is open changes the choice (also over a paper ballot recorded in the voter's
+    name); nobody else can change it, and no receipt is needed or accepted for it. Every
+    repeated vote seals again, whether or not the choice differs, so the database cannot
+    tell a change from a repeat.
+
+    Nothing but the participation row is written in a vote's transaction: no audit event
+    (its row would share the transaction), no counter. One participation per voter per
+    application is a unique constraint, so parallel first votes by one person give one
+    row; a parallel change waits for the row's lock, so two changes move one vote.
     """
     if choice not in Choice.values:
         raise ValueError(choice)
-    new_receipt = None if receipt else secrets.token_urlsafe(18)
-    if new_receipt and assisted_by is None and connection.vendor == "postgresql":
-        return _first_vote_in_one_statement(application_id, voter, choice, new_receipt)
-    try:
-        with transaction.atomic():
-            state = _voting_state(application_id, voter)
-            _check_open(state)
-            _check_eligible(state, voter)
-            if assisted_by is not None and not (
-                state.neighbourhood_id is not None
-                and user_has_role(
-                    user=assisted_by,
-                    role=Membership.Role.COORDINATOR,
-                    neighbourhood=Neighbourhood(pk=state.neighbourhood_id),
-                )
-            ):
-                raise errors.NotCoordinator()
-            if receipt:
-                changed = Ballot.objects.filter(
-                    application_id=application_id, receipt_hash=hash_receipt(receipt)
-                ).update(choice=choice)
-                if (
-                    not changed
-                    or not Participation.objects.filter(
-                        application_id=application_id, voter=voter
-                    ).exists()
-                ):
-                    raise errors.ReceiptUnknown()
-                audit_log(
-                    actor=assisted_by or voter,
-                    action="vote_changed",
-                    data={"application": application_id},
-                )
-                return CastBallot(receipt=None, choice=choice, created=False)
-            Participation.objects.create(
-                application_id=application_id, voter=voter, assisted_by=assisted_by
-            )
-            assert new_receipt is not None
-            Ballot.objects.create(
-                application_id=application_id, choice=choice, receipt_hash=hash_receipt(new_receipt)
-            )
-            if assisted_by is not None:
-                audit_log(
-                    actor=assisted_by,
-                    action="vote_cast_assisted",
-                    data={"application": application_id},
-                )
-    except IntegrityError as exc:
-        raise errors.AlreadyVoted() from exc
-    return CastBallot(receipt=new_receipt, choice=choice, created=True)
-
-
-def _first_vote_in_one_statement(
-    application_id: int, voter: User, choice: str, receipt: str
-) -> CastBallot:
-    params: dict[str, Any] = {
-        "application": application_id,
-        "voter": voter.pk,
-        "now": timezone.now(),
-        "ballot": uuid.uuid4().hex,
-        "choice": choice,
-        "receipt_hash": hash_receipt(receipt),
-    }
-    block = transaction.atomic() if connection.in_atomic_block else nullcontext()
-    try:
-        with block, connection.cursor() as cursor:
+    receipt = seal.new_receipt()
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        params: dict[str, Any] = {
+            "application": application_id,
+            "voter": voter.pk,
+            "now": timezone.now(),
+            "sealed": seal.seal(
+                application_id=application_id, voter_id=voter.pk, sealed=seal.Sealed(choice=choice)
+            ),
+            "receipt_hash": seal.receipt_hash(receipt),
+        }
+        with connection.cursor() as cursor:
             cursor.execute(_FIRST_VOTE_SQL, params)
             row = cursor.fetchone()
-    except IntegrityError as exc:
-        raise errors.AlreadyVoted() from exc
-    if row is None:
-        raise NotFound()
-    (status, closes_at, applicant_id, entered_by_id, organisation_id, neighbourhood_id,
-     resident, representative, inserted) = row  # fmt: skip
-    if not inserted:
-        state = VotingState(
-            status=status,
-            vote_closes_at=closes_at,
-            applicant_id=applicant_id,
-            entered_by_id=entered_by_id,
-            organisation_id=organisation_id,
-            neighbourhood_id=neighbourhood_id,
-            voter_is_resident=bool(resident),
+        if row is None:
+            raise NotFound()
+        if row[5]:
+            return CastBallot(receipt=receipt, created=True)
+        refusal = _state_from_row(row).refusal(now=params["now"])
+        if refusal is not None:
+            raise refusal
+        # Open and eligible but nothing inserted: the voter has a ballot; seal the new choice.
+    with transaction.atomic():
+        _open_for(application_id, voter.pk)
+        participation = (
+            Participation.objects.select_for_update()
+            .filter(application_id=application_id, voter=voter)
+            .first()
         )
-        _check_open(state)
-        _check_eligible(state, voter)
-        raise errors.IsApplicant()  # the only rule left: the voter represents the applicant
-    return CastBallot(receipt=receipt, choice=choice, created=True)
+        if participation is None:
+            _participation_create(application_id, voter, choice=choice, receipt=receipt)
+            return CastBallot(receipt=receipt, created=True)
+        _seal_again(participation, _reopen(participation), choice=choice, paper=False)
+    return CastBallot(receipt=None, created=False)
+
+
+def paper_ballot_record(
+    *,
+    application_id: int,
+    coordinator: User,
+    resident_id: int,
+    choice: str,
+    form_number: str,
+) -> CastBallot:
+    """A coordinator enters a resident's paper ballot, or corrects it by its form number.
+
+    The coordinator's role is checked before anything about the resident, so nobody else
+    learns who lives where. A paper ballot never overrides a resident's own vote: when
+    the resident voted (or replaced the paper ballot) themselves, it is refused. The
+    resident is e-mailed that a paper ballot was recorded in their name (never the
+    choice), and the audit event is written after the ballot's transaction has committed.
+    """
+    if choice not in Choice.values:
+        raise ValueError(choice)
+    form_number = form_number.strip()
+    application = Application.objects.select_related("fund").filter(pk=application_id).first()
+    if application is None:
+        raise NotFound()
+    neighbourhood_id = application.fund.neighbourhood_id
+    if neighbourhood_id is None or not user_has_role(
+        user=coordinator,
+        role=Membership.Role.COORDINATOR,
+        neighbourhood=Neighbourhood(pk=neighbourhood_id),
+    ):
+        raise errors.NotCoordinator()
+    resident = User.objects.filter(pk=resident_id, is_active=True).first()
+    if resident is None:
+        raise errors.NotResidentOfBuurt()
+    receipt = seal.new_receipt()
+    with transaction.atomic():
+        _open_for(application_id, resident.pk)
+        by_form = (
+            Participation.objects.select_for_update()
+            .filter(application_id=application_id, form_number=form_number)
+            .first()
+        )
+        if by_form is not None:
+            if by_form.voter_id != resident.pk:
+                raise errors.FormNumberTaken()
+            before = _reopen(by_form)
+            if before is not None and not before.paper:
+                raise errors.PaperBallotReplaced()
+            _seal_again(by_form, before, choice=choice, paper=True)
+            cast = CastBallot(receipt=None, created=False)
+        else:
+            try:
+                with transaction.atomic():
+                    _participation_create(
+                        application_id,
+                        resident,
+                        choice=choice,
+                        receipt=receipt,
+                        paper_by=coordinator,
+                        form_number=form_number,
+                    )
+            except IntegrityError as exc:
+                raise errors.AlreadyVoted() from exc
+            cast = CastBallot(receipt=receipt, created=True)
+        action = "paper_ballot_recorded" if cast.created else "paper_ballot_corrected"
+        audit = {"application": application_id, "resident": resident.pk, "form": form_number}
+        transaction.on_commit(
+            lambda: audit_log(actor=coordinator, action=action, obj=application, data=audit)
+        )
+        transaction.on_commit(
+            lambda: tasks.notify_paper_ballot.delay(application_id, resident.pk, form_number)
+        )
+    return cast
+
+
+@dataclass(frozen=True)
+class ReceiptCheck:
+    """What a receipt shows. The choice and whether it changed: only to its own voter."""
+
+    counted: bool
+    application: int | None = None
+    status: str | None = None
+    vote_closed: bool | None = None
+    choice: str | None = None
+    changed: bool | None = None
+
+
+def receipt_check(*, receipt: str, viewer: User | AnonymousUser) -> ReceiptCheck:
+    """Is the ballot behind this receipt counted? Someone else's receipt, presented by a
+    logged-in user, answers exactly like an unknown one; anyone not logged in learns that
+    it is counted and nothing more; the voter also sees the choice."""
+    participation = (
+        Participation.objects.filter(receipt_hash=seal.receipt_hash(receipt)).first()
+        if receipt
+        else None
+    )
+    if participation is None or (viewer.is_authenticated and viewer.pk != participation.voter_id):
+        return ReceiptCheck(counted=False)
+    opened = _reopen(participation)
+    if opened is None:
+        return ReceiptCheck(counted=False)
+    window_settle(application_id=participation.application_id)  # settle on access
+    application = Application.objects.get(pk=participation.application_id)
+    closes = application.vote_closes_at
+    own = viewer.is_authenticated
+    return ReceiptCheck(
+        counted=True,
+        application=application.pk,
+        status=application.status,
+        vote_closed=closes is not None and timezone.now() >= closes,
+        choice=opened.choice if own else None,
+        changed=opened.changed if own else None,
+    )
 
 
 def window_settle(*, application_id: int) -> Application | None:
@@ -290,7 +390,10 @@ def _is_due(application: Application) -> bool:
 def _decide(applications: list[Application]) -> None:
     counts = tallies([a.pk for a in applications])
     grants.applications_decide(
-        decisions=[(a, counts[a.pk].yes, counts[a.pk].no) for a in applications]
+        decisions=[
+            grants.Decision(a, yes=counts[a.pk].yes, no=counts[a.pk].no, paper=counts[a.pk].paper)
+            for a in applications
+        ]
     )
 
 

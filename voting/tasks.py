@@ -4,11 +4,15 @@ scheduled for the deadline runs at once, and the reader or the sweep settle late
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from celery import shared_task
 from django.conf import settings
-from django.core.mail import send_mass_mail
-from django.utils import translation
+from django.core.mail import send_mail, send_mass_mail
+from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from grants.tasks import in_both_languages
 
 
 @shared_task(acks_late=True)
@@ -24,6 +28,10 @@ def sweep_due_windows() -> int:
     from .services import settle_due_windows
 
     return settle_due_windows()
+
+
+def _when(moment: datetime | None) -> str:
+    return timezone.localtime(moment).strftime("%d-%m-%Y %H:%M") if moment else ""
 
 
 @shared_task(acks_late=True)
@@ -43,25 +51,50 @@ def notify_vote_opened(application_id: int) -> int:
         .exclude(user_id=application.applicant_id)
         .values_list("user__email", flat=True)
     )
-    texts = []
-    for language in ("nl", "en"):
-        with translation.override(language):
-            texts.append(
-                (
-                    _("New vote in your neighbourhood: “%(title)s”") % {"title": application.title},
-                    _("Vote before %(closes)s on “%(title)s” (EUR %(amount)s).")
-                    % {
-                        "closes": application.vote_closes_at.astimezone().strftime("%d-%m-%Y %H:%M")
-                        if application.vote_closes_at
-                        else "",
-                        "title": application.title,
-                        "amount": f"{application.amount_requested_cents / 100:.2f}".replace(
-                            ".", ","
-                        ),
-                    },
-                )
-            )
-    subject = texts[0][0]
-    body = texts[0][1] + "\n\n— English —\n\n" + texts[1][1]
+
+    def render() -> tuple[str, str]:
+        return (
+            _("New vote in your neighbourhood: “%(title)s”") % {"title": application.title},
+            _("Vote before %(closes)s on “%(title)s” (EUR %(amount)s).")
+            % {
+                "closes": _when(application.vote_closes_at),
+                "title": application.title,
+                "amount": f"{application.amount_requested_cents / 100:.2f}".replace(".", ","),
+            },
+        )
+
+    subject, body = in_both_languages(render)
     messages = [(subject, body, settings.DEFAULT_FROM_EMAIL, [email]) for email in recipients]
     return send_mass_mail(messages) if messages else 0
+
+
+@shared_task(acks_late=True)
+def notify_paper_ballot(application_id: int, resident_id: int, form_number: str) -> int:
+    """Tell a resident that a paper ballot was recorded or corrected in their name (never the
+    choice), so a coordinator cannot vote for someone unnoticed: the resident may replace it
+    with their own vote while the window is open."""
+    from community.models import User
+    from grants.models import Application
+
+    application = Application.objects.get(pk=application_id)
+    resident = User.objects.get(pk=resident_id)
+    if not resident.email:
+        return 0
+
+    def render() -> tuple[str, str]:
+        return (
+            _("A paper ballot in your name: “%(title)s”") % {"title": application.title},
+            _(
+                "A coordinator recorded a paper ballot in your name (form %(form)s) in the vote "
+                "on “%(title)s”. If you did not fill in that form, or want to choose otherwise, "
+                "vote yourself before %(closes)s: your own vote replaces the paper ballot."
+            )
+            % {
+                "form": form_number,
+                "title": application.title,
+                "closes": _when(application.vote_closes_at),
+            },
+        )
+
+    subject, body = in_both_languages(render)
+    return send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [resident.email])

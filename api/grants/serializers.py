@@ -109,6 +109,7 @@ class TallySerializer(serializers.Serializer):
     yes = serializers.IntegerField()
     no = serializers.IntegerField()
     total = serializers.IntegerField()
+    paper = serializers.IntegerField(help_text="how many of the ballots were on paper")
 
 
 class ApplicationSerializer(serializers.ModelSerializer):
@@ -158,7 +159,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
         """After the decision, its counts; during the vote only if the fund shows it live."""
         if application.yes_votes is not None and application.no_votes is not None:
             yes, no = application.yes_votes, application.no_votes
-            return {"yes": yes, "no": no, "total": yes + no}
+            return {"yes": yes, "no": no, "total": yes + no, "paper": application.paper_votes or 0}
         if application.status == Application.Status.VOTING and application.show_live_tally:
             return tally(application).as_dict()
         return None

@@ -1,29 +1,38 @@
 from rest_framework import serializers
 
-from community.models import User
 from voting.models import Choice
 
 
 class VoteSerializer(serializers.Serializer):
     choice = serializers.ChoiceField(choices=Choice.choices)
-    receipt = serializers.CharField(max_length=64, required=False, allow_blank=True)
 
 
 class AssistedVoteSerializer(serializers.Serializer):
-    resident = serializers.PrimaryKeyRelatedField(queryset=User.objects.all())
+    resident = serializers.IntegerField(min_value=1, help_text="the resident's user id")
     choice = serializers.ChoiceField(choices=Choice.choices)
-
-
-class VoteResultSerializer(serializers.Serializer):
-    choice = serializers.CharField()
-    receipt = serializers.CharField(
-        allow_null=True, help_text="keep it: it shows your ballot counts"
+    form_number = serializers.RegexField(
+        r"^[A-Za-z0-9-]{1,20}$",
+        help_text="the number printed on the paper form; unique per application",
     )
 
 
+class VoteResultSerializer(serializers.Serializer):
+    """Never the choice: a vote's answer is as long for "yes" as for "no"."""
+
+    receipt = serializers.CharField(
+        allow_null=True,
+        help_text="keep it: it shows your ballot counts (only for a first ballot)",
+    )
+
+
+class ReceiptSerializer(serializers.Serializer):
+    receipt = serializers.CharField(max_length=64, trim_whitespace=True)
+
+
 class ReceiptCheckSerializer(serializers.Serializer):
-    application = serializers.IntegerField()
     counted = serializers.BooleanField()
-    choice = serializers.CharField()
-    vote_closed = serializers.BooleanField()
-    status = serializers.CharField()
+    application = serializers.IntegerField(required=False)
+    status = serializers.CharField(required=False)
+    vote_closed = serializers.BooleanField(required=False)
+    choice = serializers.CharField(required=False, help_text="only to the voter who cast it")
+    changed = serializers.BooleanField(required=False, help_text="only to the voter who cast it")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -12,9 +13,8 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from backend.errors import NotFound
 from grants.models import Application, Fund
-from voting import selectors, services
+from voting import services
 
 from ..grants.serializers import ApplicationSerializer
 from ..permissions import acting_user
@@ -22,7 +22,7 @@ from . import serializers as s
 
 
 class VoteView(APIView):
-    """A verified resident votes yes or no; with the receipt, they change their choice."""
+    """A verified resident votes yes or no; voting again changes their own choice."""
 
     permission_classes = [IsAuthenticated]
 
@@ -34,59 +34,53 @@ class VoteView(APIView):
         data = s.VoteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         cast = services.ballot_cast(
-            application_id=pk,
-            voter=acting_user(request),
-            choice=data.validated_data["choice"],
-            receipt=data.validated_data.get("receipt") or None,
+            application_id=pk, voter=acting_user(request), choice=data.validated_data["choice"]
         )
-        body = {"choice": cast.choice, "receipt": cast.receipt}
-        return Response(
-            body, status=status.HTTP_201_CREATED if cast.created else status.HTTP_200_OK
-        )
+        return _cast_answer(cast)
+
+
+def _cast_answer(cast: services.CastBallot) -> Response:
+    return Response(
+        {"receipt": cast.receipt},
+        status=status.HTTP_201_CREATED if cast.created else status.HTTP_200_OK,
+    )
 
 
 class AssistedVoteView(APIView):
-    """A coordinator records a resident's paper ballot at an information point."""
+    """A coordinator records a resident's paper ballot, or corrects it by its form number."""
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=s.AssistedVoteSerializer, responses={201: s.VoteResultSerializer})
+    @extend_schema(
+        request=s.AssistedVoteSerializer,
+        responses={201: s.VoteResultSerializer, 200: s.VoteResultSerializer},
+    )
     def post(self, request: Request, pk: int) -> Response:
         data = s.AssistedVoteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        cast = services.ballot_cast(
+        cast = services.paper_ballot_record(
             application_id=pk,
-            voter=data.validated_data["resident"],
+            coordinator=acting_user(request),
+            resident_id=data.validated_data["resident"],
             choice=data.validated_data["choice"],
-            assisted_by=acting_user(request),
+            form_number=data.validated_data["form_number"],
         )
-        return Response(
-            {"choice": cast.choice, "receipt": cast.receipt}, status=status.HTTP_201_CREATED
-        )
+        return _cast_answer(cast)
 
 
-class ReceiptView(APIView):
-    """Anyone holding a receipt can see that its ballot is counted (never who cast it)."""
+class ReceiptCheckView(APIView):
+    """Is the ballot behind a receipt counted? The receipt travels in the body, never a URL."""
 
     permission_classes = [AllowAny]
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "verify"
 
-    @extend_schema(responses=s.ReceiptCheckSerializer)
-    def get(self, request: Request, receipt: str) -> Response:
-        ballot = selectors.ballot_by_receipt(services.hash_receipt(receipt))
-        if ballot is None:
-            raise NotFound(code="receipt_unknown")
-        services.window_settle(application_id=ballot.application_id)  # settle on access
-        application = Application.objects.get(pk=ballot.application_id)
-        closes = application.vote_closes_at
-        body = {
-            "application": application.pk,
-            "counted": True,
-            "choice": ballot.choice,
-            "vote_closed": closes is not None and timezone.now() >= closes,
-            "status": application.status,
-        }
+    @extend_schema(request=s.ReceiptSerializer, responses=s.ReceiptCheckSerializer)
+    def post(self, request: Request) -> Response:
+        data = s.ReceiptSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        check = services.receipt_check(receipt=data.validated_data["receipt"], viewer=request.user)
+        body = {k: v for k, v in asdict(check).items() if v is not None}
         return Response(s.ReceiptCheckSerializer(body).data)
 
 

@@ -114,6 +114,10 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="buurtfonds <noreply@buur
 RESIDENCE_CODE_KEY = env("RESIDENCE_CODE_KEY", default=None)
 RESIDENCE_CODE_VALID_DAYS = env.int("RESIDENCE_CODE_VALID_DAYS", default=90)
 RESIDENCE_CODE_MAX_BATCH = 1000
+# Seals every ballot's choice (AES-GCM, a key per application derived with HKDF) and keys the
+# receipt hashes. It lives outside the database: a copy of the database without it does
+# not tell how anyone voted; whoever holds both can link voters to choices.
+BALLOT_KEY = env("BALLOT_KEY", default=None)
 
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="")

@@ -19,6 +19,7 @@ def _required(name: str) -> str:
 
 SECRET_KEY = _required("DJANGO_SECRET_KEY")
 RESIDENCE_CODE_KEY = _required("RESIDENCE_CODE_KEY")
+BALLOT_KEY = _required("BALLOT_KEY")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -35,7 +35,11 @@ def settings_env_names() -> set[str]:
 
 
 def run_production(env_overrides: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "RESIDENCE_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "RESIDENCE_", "BALLOT_"))
+    }
     env.update({"DJANGO_SETTINGS_MODULE": "backend.settings.production", **env_overrides})
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True
@@ -43,17 +47,28 @@ def run_production(env_overrides: dict[str, str], *args: str) -> subprocess.Comp
 
 
 def test_production_refuses_to_start_without_a_secret_key():
-    result = run_production({"RESIDENCE_CODE_KEY": "k", "DJANGO_ALLOWED_HOSTS": "x.org"}, "check")
+    result = run_production(
+        {"RESIDENCE_CODE_KEY": "k", "BALLOT_KEY": "b", "DJANGO_ALLOWED_HOSTS": "x.org"}, "check"
+    )
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY must be set in production" in result.stderr
 
 
 def test_production_refuses_to_start_without_a_residence_code_key():
     result = run_production(
-        {"DJANGO_SECRET_KEY": "s" * 60, "DJANGO_ALLOWED_HOSTS": "x.org"}, "check"
+        {"DJANGO_SECRET_KEY": "s" * 60, "BALLOT_KEY": "b", "DJANGO_ALLOWED_HOSTS": "x.org"}, "check"
     )
     assert result.returncode != 0
     assert "RESIDENCE_CODE_KEY must be set in production" in result.stderr
+
+
+def test_production_refuses_to_start_without_a_ballot_key():
+    result = run_production(
+        {"DJANGO_SECRET_KEY": "s" * 60, "RESIDENCE_CODE_KEY": "r", "DJANGO_ALLOWED_HOSTS": "x.org"},
+        "check",
+    )
+    assert result.returncode != 0
+    assert "BALLOT_KEY must be set in production" in result.stderr
 
 
 def test_production_passes_check_deploy_with_real_secrets():
@@ -62,6 +77,7 @@ def test_production_passes_check_deploy_with_real_secrets():
         {
             "DJANGO_SECRET_KEY": secret,
             "RESIDENCE_CODE_KEY": "r" * 40,
+            "BALLOT_KEY": "b" * 40,
             "DJANGO_ALLOWED_HOSTS": "x.org",
         },
         "check",
@@ -76,6 +92,7 @@ def test_production_security_settings():
     env = {
         "DJANGO_SECRET_KEY": "s" * 60,
         "RESIDENCE_CODE_KEY": "r",
+        "BALLOT_KEY": "b",
         "DJANGO_ALLOWED_HOSTS": "x.org",
     }
     code = (

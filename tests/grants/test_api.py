@@ -196,7 +196,12 @@ def test_public_list_filters_by_status_priority_and_year(fund, coop_a, rivierenw
     assert client.get(f"/api/v1/applications/?year={year}").json()["count"] == 2
     assert client.get(f"/api/v1/applications/?year={year + 1}").json()["count"] == 0
     decided = client.get(f"/api/v1/applications/{with_priority.pk}/").json()
-    assert decided["decision"] == "approved" and decided["tally"] == {"yes": 3, "no": 0, "total": 3}
+    assert decided["decision"] == "approved" and decided["tally"] == {
+        "yes": 3,
+        "no": 0,
+        "total": 3,
+        "paper": 0,
+    }
 
 
 def test_wrong_actor_is_403_and_nothing_changes(fund, coop_b):

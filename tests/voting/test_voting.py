@@ -1,21 +1,23 @@
-"""Neighbours vote: one secret ballot each, a receipt to check it, a decision at the close."""
+"""Neighbours vote: one secret ballot each, only they change it, a receipt proves it counts."""
 
+import hashlib
 from datetime import timedelta
 
 import pytest
 import time_machine
 from django.core import mail
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from community.models import AuditEvent
-from grants.models import Application
+from grants.models import Application, Fund
 from ledger.models import JournalEntry
 from ledger.selectors import pot_balance
 from tests.community.factories import UserFactory, make_resident
 from tests.conftest import client_for
 from tests.grants.factories import coordinator_of, make_application, make_fund, resident_of
-from voting import services
-from voting.models import Ballot, Participation
+from voting import seal, services
+from voting.models import Participation
 
 pytestmark = pytest.mark.django_db
 
@@ -42,27 +44,129 @@ def vote(user, application, choice="yes", **extra):
     )
 
 
-def test_a_resident_votes_gets_a_receipt_and_can_change_the_choice(voting, fund, api):
+def check(client, receipt):
+    return client.post("/api/v1/votes/receipts/check/", {"receipt": receipt}, format="json")
+
+
+def paper(coordinator, application, resident, choice="yes", form="F-001"):
+    return client_for(coordinator).post(
+        f"/api/v1/applications/{application.pk}/assisted-votes/",
+        {"resident": resident.pk, "choice": choice, "form_number": form},
+        format="json",
+    )
+
+
+def test_a_resident_votes_keeps_a_receipt_and_changes_the_choice_by_voting_again(voting, fund):
     neighbour = resident_of(fund)
     first = vote(neighbour, voting, "yes")
     assert first.status_code == 201
     receipt = first.json()["receipt"]
-    assert len(receipt) >= 20
+    assert len(receipt) == 24 and set(first.json()) == {"receipt"}
     again = vote(neighbour, voting, "no")
-    assert again.status_code == 409 and again.json()["code"] == "already_voted"
-    changed = vote(neighbour, voting, "no", receipt=receipt)
-    assert changed.status_code == 200 and changed.json() == {"choice": "no", "receipt": None}
-    assert Ballot.objects.filter(application=voting).count() == 1
+    assert again.status_code == 200 and again.json() == {"receipt": None}
     assert Participation.objects.filter(application=voting).count() == 1
-    check = api.get(f"/api/v1/votes/receipts/{receipt}/").json()
-    assert check == {
-        "application": voting.pk,
+    mine = check(client_for(neighbour), receipt).json()
+    assert mine == {
         "counted": True,
-        "choice": "no",
-        "vote_closed": False,
+        "application": voting.pk,
         "status": "voting",
+        "vote_closed": False,
+        "choice": "no",
+        "changed": True,
     }
-    assert not Ballot.objects.filter(receipt_hash=receipt).exists()  # only the hash is stored
+
+
+def test_a_vote_answers_alike_for_yes_and_no(voting, fund):
+    """An access log records sizes: a first vote and a change are as long either way."""
+    answers = {}
+    for choice in ("yes", "no"):
+        voter = resident_of(fund)
+        first = vote(voter, voting, choice)
+        change = vote(voter, voting, "no" if choice == "yes" else "yes")
+        answers[choice] = (
+            first.status_code,
+            len(first.content),
+            change.status_code,
+            change.content,
+        )
+        assert choice.encode() not in first.content and b"choice" not in first.content
+    assert answers["yes"] == answers["no"]
+
+
+def test_another_voter_holding_my_receipt_cannot_change_or_read_my_ballot(voting, fund):
+    me, other = resident_of(fund), resident_of(fund)
+    receipt = vote(me, voting, "yes").json()["receipt"]
+    # The old hole: posting someone else's receipt changed their ballot.
+    response = vote(other, voting, "no", receipt=receipt)
+    assert response.status_code == 201  # the other voter's own first ballot, nothing more
+    assert check(client_for(me), receipt).json()["choice"] == "yes"
+    assert check(client_for(other), receipt).json() == check(client_for(other), "x" * 24).json()
+    assert check(client_for(other), receipt).json() == {"counted": False}
+
+
+def test_a_receipt_proves_counted_and_nothing_more(voting, fund, api):
+    me = resident_of(fund)
+    receipt = vote(me, voting, "no").json()["receipt"]
+    anonymous = check(api, receipt)
+    assert anonymous.status_code == 200
+    assert anonymous.json() == {
+        "counted": True,
+        "application": voting.pk,
+        "status": "voting",
+        "vote_closed": False,
+    }
+    assert check(api, "not-a-receipt").json() == {"counted": False}
+    assert check(api, "").status_code == 400
+    # Receipts never travel in URLs: the old GET is gone.
+    assert api.get(f"/api/v1/votes/receipts/{receipt}/").status_code == 404
+    assert "receipt" not in str(api.session.items())
+
+
+def test_only_a_keyed_hash_of_the_receipt_is_stored(voting, fund, api, settings):
+    receipt = vote(resident_of(fund), voting).json()["receipt"]
+    stored = Participation.objects.get(application=voting).receipt_hash
+    assert stored == seal.receipt_hash(receipt)
+    assert stored != hashlib.sha256(receipt.encode()).hexdigest()  # no unkeyed hash to search
+    settings.BALLOT_KEY = "another-key"
+    assert seal.receipt_hash(receipt) != stored
+    assert check(api, receipt).json() == {"counted": False}
+
+
+def test_the_choice_is_sealed_to_one_length_and_opens_only_with_the_key(voting, fund, settings):
+    yes_voter, no_voter = resident_of(fund), resident_of(fund)
+    vote(yes_voter, voting, "yes")
+    vote(no_voter, voting, "no")
+    rows = {p.voter_id: p for p in Participation.objects.filter(application=voting)}
+    sealed_yes, sealed_no = bytes(rows[yes_voter.pk].sealed), bytes(rows[no_voter.pk].sealed)
+    assert len(sealed_yes) == len(sealed_no) == seal.SEALED_BYTES
+    assert b"yes" not in sealed_yes and b"no" not in sealed_no
+    opened = seal.unseal(application_id=voting.pk, voter_id=no_voter.pk, sealed=sealed_no)
+    assert opened.choice == "no"
+    with pytest.raises(seal.SealBroken):  # bound to its row: a copied seal does not open
+        seal.unseal(application_id=voting.pk, voter_id=yes_voter.pk, sealed=sealed_no)
+    settings.BALLOT_KEY = "another-key"
+    with pytest.raises(seal.SealBroken):
+        seal.unseal(application_id=voting.pk, voter_id=no_voter.pk, sealed=sealed_no)
+
+
+def test_voting_again_seals_anew_whether_or_not_the_choice_differs(voting, fund):
+    """A copy of the database taken between two votes cannot tell a repeat from a change."""
+    voter = resident_of(fund)
+    vote(voter, voting, "yes")
+    seals = [bytes(Participation.objects.get(voter=voter).sealed)]
+    for choice in ("yes", "no"):
+        vote(voter, voting, choice)
+        seals.append(bytes(Participation.objects.get(voter=voter).sealed))
+    assert len(set(seals)) == 3
+
+
+def test_voting_writes_no_audit_event(voting, fund, django_capture_on_commit_callbacks):
+    voter = resident_of(fund)
+    before = AuditEvent.objects.count()
+    with django_capture_on_commit_callbacks(execute=True):
+        vote(voter, voting, "yes")
+        vote(voter, voting, "no")
+    assert AuditEvent.objects.count() == before
 
 
 def test_the_tally_is_hidden_until_the_close_unless_the_fund_shows_it_live(voting, fund, api):
@@ -73,7 +177,11 @@ def test_the_tally_is_hidden_until_the_close_unless_the_fund_shows_it_live(votin
         "yes": 1,
         "no": 0,
         "total": 1,
+        "paper": 0,
     }
+    with translation.override("en"):
+        warning = str(Fund._meta.get_field("show_live_tally").help_text)
+    assert "learns how that neighbour voted" in warning
 
 
 @pytest.mark.parametrize(
@@ -88,14 +196,12 @@ def test_who_may_not_vote(voting, fund, who, code, lunetten, coordinator_b):
     }[who]
     response = vote(user, voting)
     assert response.status_code == 403 and response.json()["code"] == code
-    assert not Ballot.objects.exists()
+    assert not Participation.objects.exists()
 
 
 def test_bad_votes(voting, fund):
     neighbour = resident_of(fund)
     assert vote(neighbour, voting, "maybe").status_code == 400
-    unknown = vote(neighbour, voting, "yes", receipt="not-a-receipt")
-    assert unknown.status_code == 404 and unknown.json()["code"] == "receipt_unknown"
     draft = make_application(fund)
     assert vote(neighbour, draft).json()["code"] == "not_voting"
     assert (
@@ -104,8 +210,7 @@ def test_bad_votes(voting, fund):
         .status_code
         == 404
     )
-    assert client_for(neighbour).get("/api/v1/votes/receipts/unknown/").status_code == 404
-    assert not Ballot.objects.exists()
+    assert not Participation.objects.exists()
 
 
 def test_the_server_clock_closes_the_vote_to_the_microsecond(voting, fund):
@@ -114,8 +219,10 @@ def test_the_server_clock_closes_the_vote_to_the_microsecond(voting, fund):
         assert vote(early, voting).status_code == 201
     with time_machine.travel(voting.vote_closes_at, tick=False):
         response = vote(late, voting)
+        changing = vote(early, voting, "no")
     assert response.status_code == 409 and response.json()["code"] == "vote_closed"
-    assert Ballot.objects.count() == 1
+    assert changing.status_code == 409 and changing.json()["code"] == "vote_closed"
+    assert Participation.objects.count() == 1
 
 
 def test_settling_before_the_close_does_nothing(voting):
@@ -125,12 +232,14 @@ def test_settling_before_the_close_does_nothing(voting):
 
 
 def test_a_reader_settles_a_closed_window_and_the_money_follows(voting, fund, api):
-    for choice in ("yes", "yes", "yes", "no"):
-        vote(resident_of(fund), voting, choice)
+    voters = [resident_of(fund) for _ in range(4)]
+    for voter, choice in zip(voters, ("yes", "no", "yes", "no"), strict=True):
+        vote(voter, voting, choice)
+    vote(voters[1], voting, "yes")  # changes her mind: 3 yes, 1 no
     with time_machine.travel(voting.vote_closes_at + timedelta(seconds=1)):
         body = api.get(f"/api/v1/applications/{voting.pk}/").json()
     assert body["status"] == "approved" and body["decision"] == "approved"
-    assert body["tally"] == {"yes": 3, "no": 1, "total": 4}
+    assert body["tally"] == {"yes": 3, "no": 1, "total": 4, "paper": 0}
     assert pot_balance(fund.earmark).committed_cents == voting.amount_requested_cents
     assert (
         JournalEntry.objects.filter(idempotency_key=f"application:{voting.pk}:decide").count() == 1
@@ -158,79 +267,12 @@ def test_the_beat_sweep_command_path_settles(voting, fund):
     assert voting.status == "approved"
 
 
-def test_receipt_still_checks_after_the_close(voting, fund, api):
+def test_receipt_still_checks_after_the_close_and_settles(voting, fund, api):
     receipt = vote(resident_of(fund), voting, "yes").json()["receipt"]
     with time_machine.travel(voting.vote_closes_at + timedelta(hours=2)):
-        check = api.get(f"/api/v1/votes/receipts/{receipt}/").json()
-    assert (
-        check["counted"] is True and check["vote_closed"] is True and check["status"] == "rejected"
-    )
-
-
-def test_assisted_vote_is_recorded_with_the_coordinator_in_the_audit_trail(voting, fund):
-    coordinator = coordinator_of(fund.cooperative)
-    neighbour = resident_of(fund)
-    response = client_for(coordinator).post(
-        f"/api/v1/applications/{voting.pk}/assisted-votes/",
-        {"resident": neighbour.pk, "choice": "no"},
-        format="json",
-    )
-    assert response.status_code == 201 and response.json()["receipt"]
-    participation = Participation.objects.get(voter=neighbour)
-    assert participation.assisted_by == coordinator
-    event = AuditEvent.objects.get(action="vote_cast_assisted")
-    assert event.actor == coordinator and "no" not in str(event.data)
-    assert vote(neighbour, voting).json()["code"] == "already_voted"
-    stranger = client_for(resident_of(fund)).post(
-        f"/api/v1/applications/{voting.pk}/assisted-votes/",
-        {"resident": resident_of(fund).pk, "choice": "no"},
-        format="json",
-    )
-    assert stranger.status_code == 403 and stranger.json()["code"] == "not_coordinator"
-
-
-def test_a_dump_of_the_tables_does_not_tell_how_anyone_voted(voting, fund, tmp_path):
-    voters = [resident_of(fund) for _ in range(20)]
-    for i, voter in enumerate(voters):
-        vote(voter, voting, "yes" if i < 10 else "no")
-    dump = tmp_path / "voting.json"
-    call_command("dumpdata", "voting", output=str(dump))
-    import json
-
-    rows = json.loads(dump.read_text())
-    ballots = [r["fields"] for r in rows if r["model"] == "voting.ballot"]
-    participations = [r["fields"] for r in rows if r["model"] == "voting.participation"]
-    assert len(ballots) == len(participations) == 20
-    assert set(ballots[0]) == {"application", "choice", "receipt_hash"}  # no voter, no time
-    assert set(participations[0]) == {"application", "voter", "assisted_by"}  # no choice, no time
-    # Ballots come out in the order of their random ids, not the order they were cast.
-    assert [b["choice"] for b in ballots] != ["yes"] * 10 + ["no"] * 10
-
-
-def test_residents_who_opted_in_hear_of_a_new_vote(fund, django_capture_on_commit_callbacks):
-    keen, quiet = resident_of(fund), resident_of(fund)
-    assert (
-        client_for(keen)
-        .patch("/api/v1/residents/me/", {"notify_new_votes": True}, format="json")
-        .status_code
-        == 200
-    )
-    application = make_application(fund)
-    with django_capture_on_commit_callbacks(execute=True):
-        services.vote_open(application=application, acting_user=application.applicant)
-    assert [m.to for m in mail.outbox] == [[keen.email]]
-    assert "Nieuwe stemming" in mail.outbox[0].subject and "Vote before" in mail.outbox[0].body
-    assert quiet.email not in str([m.to for m in mail.outbox])
-
-
-def test_the_task_at_the_deadline_runs_early_in_process_and_does_nothing(
-    fund, django_capture_on_commit_callbacks
-):
-    application = make_application(fund)
-    with django_capture_on_commit_callbacks(execute=True):
-        services.vote_open(application=application, acting_user=application.applicant)
-    application.refresh_from_db()
-    assert application.status == "voting"
+        answer = check(api, receipt).json()
+    assert answer["counted"] is True and answer["vote_closed"] is True
+    assert answer["status"] == "rejected" and "choice" not in answer
 
 
 def test_a_fund_lists_its_decisions_with_tallies(voting, fund, api):
@@ -239,7 +281,7 @@ def test_a_fund_lists_its_decisions_with_tallies(voting, fund, api):
     with time_machine.travel(voting.vote_closes_at + timedelta(seconds=1)):
         decisions = api.get(f"/api/v1/funds/{fund.pk}/decisions/").json()
     assert decisions["count"] == 1
-    assert decisions["results"][0]["tally"] == {"yes": 3, "no": 0, "total": 3}
+    assert decisions["results"][0]["tally"] == {"yes": 3, "no": 0, "total": 3, "paper": 0}
 
 
 def test_a_representative_of_the_applying_organisation_may_not_vote(fund, coop_a):
@@ -256,3 +298,134 @@ def test_a_representative_of_the_applying_organisation_may_not_vote(fund, coop_a
     response = vote(colleague, application)
     assert response.status_code == 403 and response.json()["code"] == "is_applicant"
     assert vote(resident_of(fund), application).status_code == 201
+
+
+# -- paper ballots ---------------------------------------------------------------------------
+
+
+def test_a_paper_ballot_is_recorded_by_form_number_audited_after_commit_and_told_to_the_resident(
+    voting, fund, django_capture_on_commit_callbacks
+):
+    coordinator = coordinator_of(fund.cooperative)
+    neighbour = resident_of(fund)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = paper(coordinator, voting, neighbour, "no", form="A-17")
+    assert response.status_code == 201 and len(response.json()["receipt"]) == 24
+    assert len(callbacks) == 2  # the audit event and the e-mail wait for the commit
+    participation = Participation.objects.get(voter=neighbour)
+    assert participation.assisted_by == coordinator and participation.form_number == "A-17"
+    event = AuditEvent.objects.get(action="paper_ballot_recorded")
+    assert event.actor == coordinator and event.data["form"] == "A-17"
+    assert "no" not in str(event.data).replace("none", "")
+    [message] = mail.outbox
+    assert message.to == [neighbour.email] and "A-17" in message.body
+    assert "tegen" not in message.body and " no " not in message.body  # never the choice
+    # The resident may not vote twice through the coordinator, nor the coordinator over them.
+    again = paper(coordinator, voting, neighbour, "yes", form="A-18")
+    assert again.status_code == 409 and again.json()["code"] == "already_voted"
+
+
+def test_a_coordinator_corrects_a_paper_ballot_by_its_form_number(
+    voting, fund, django_capture_on_commit_callbacks
+):
+    coordinator = coordinator_of(fund.cooperative)
+    neighbour, other = resident_of(fund), resident_of(fund)
+    paper(coordinator, voting, neighbour, "no", form="A-17")
+    with django_capture_on_commit_callbacks(execute=True):
+        corrected = paper(coordinator, voting, neighbour, "yes", form="A-17")
+    assert corrected.status_code == 200 and corrected.json() == {"receipt": None}
+    assert AuditEvent.objects.filter(action="paper_ballot_corrected", actor=coordinator).exists()
+    taken = paper(coordinator, voting, other, "yes", form="A-17")
+    assert taken.status_code == 409 and taken.json()["code"] == "form_number_taken"
+    with time_machine.travel(voting.vote_closes_at + timedelta(seconds=1)):
+        services.settle_due_windows()
+    voting.refresh_from_db()
+    assert (voting.yes_votes, voting.no_votes, voting.paper_votes) == (1, 0, 1)
+
+
+def test_a_resident_replaces_a_paper_ballot_in_their_name_and_the_coordinator_cannot_undo_it(
+    voting, fund, api
+):
+    coordinator = coordinator_of(fund.cooperative)
+    neighbour = resident_of(fund)
+    receipt = paper(coordinator, voting, neighbour, "yes", form="B-2").json()["receipt"]
+    replaced = vote(neighbour, voting, "no")
+    assert replaced.status_code == 200
+    assert check(client_for(neighbour), receipt).json()["choice"] == "no"
+    undo = paper(coordinator, voting, neighbour, "yes", form="B-2")
+    assert undo.status_code == 409 and undo.json()["code"] == "paper_ballot_replaced"
+    for _ in range(2):
+        vote(resident_of(fund), voting, "yes")
+    with time_machine.travel(voting.vote_closes_at + timedelta(seconds=1)):
+        body = api.get(f"/api/v1/applications/{voting.pk}/").json()
+    assert body["tally"] == {"yes": 2, "no": 1, "total": 3, "paper": 0}
+
+
+@pytest.mark.parametrize("resident", ["neighbour", "elsewhere", "nobody"])
+def test_who_lives_where_is_told_to_nobody_but_the_buurts_coordinator(
+    voting, fund, resident, lunetten, coordinator_b
+):
+    """The role is checked first: a resident, a coordinator of another buurt, anyone, gets
+    the same answer whoever the user id names."""
+    target_id = {
+        "neighbour": lambda: resident_of(fund).pk,
+        "elsewhere": lambda: make_resident(neighbourhood=lunetten, coordinator=coordinator_b).pk,
+        "nobody": lambda: 987654,
+    }[resident]()
+    for outsider in (resident_of(fund), coordinator_b, voting.applicant):
+        response = client_for(outsider).post(
+            f"/api/v1/applications/{voting.pk}/assisted-votes/",
+            {"resident": target_id, "choice": "yes", "form_number": "X-1"},
+            format="json",
+        )
+        assert response.status_code == 403 and response.json()["code"] == "not_coordinator"
+    assert not Participation.objects.exists()
+
+
+def test_paper_ballot_input_is_checked(voting, fund):
+    coordinator = coordinator_of(fund.cooperative)
+    neighbour = resident_of(fund)
+    url = f"/api/v1/applications/{voting.pk}/assisted-votes/"
+    bad = [
+        {"resident": neighbour.pk, "choice": "yes"},
+        {"resident": neighbour.pk, "choice": "yes", "form_number": "<script>"},
+        {"resident": "x", "choice": "yes", "form_number": "1"},
+        {"resident": neighbour.pk, "choice": "maybe", "form_number": "1"},
+    ]
+    for body in bad:
+        response = client_for(coordinator).post(url, body, format="json")
+        assert response.status_code == 400 and response.json()["code"] == "invalid", body
+    nobody = client_for(coordinator).post(
+        url, {"resident": 987654, "choice": "yes", "form_number": "1"}, format="json"
+    )
+    assert nobody.status_code == 403 and nobody.json()["code"] == "not_resident"
+    assert not Participation.objects.exists()
+
+
+# -- tallies that can be checked ---------------------------------------------------------------
+
+
+def test_a_stored_tally_that_disagrees_with_the_seals_is_reported(voting, fund):
+    for choice in ("yes", "yes", "no"):
+        vote(resident_of(fund), voting, choice)
+    with time_machine.travel(voting.vote_closes_at + timedelta(seconds=1)):
+        services.settle_due_windows()
+    call_command("verify_tallies")  # agrees: no error
+    Application.objects.filter(pk=voting.pk).update(yes_votes=3, no_votes=0)
+    with pytest.raises(CommandError, match="1 decided vote"):
+        call_command("verify_tallies")
+
+
+def test_a_seal_moved_to_another_row_is_not_counted_and_is_reported(voting, fund, caplog):
+    a, b, c = resident_of(fund), resident_of(fund), resident_of(fund)
+    for voter, choice in ((a, "yes"), (b, "no"), (c, "no")):
+        vote(voter, voting, choice)
+    yes_seal = Participation.objects.get(voter=a).sealed
+    Participation.objects.filter(voter=b).update(sealed=yes_seal)  # someone edits the table
+    with time_machine.travel(voting.vote_closes_at + timedelta(seconds=1)):
+        services.settle_due_windows()
+    voting.refresh_from_db()
+    assert (voting.yes_votes, voting.no_votes) == (1, 1)
+    assert "do not open" in caplog.text
+    with pytest.raises(CommandError):
+        call_command("verify_tallies")

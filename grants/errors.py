@@ -93,3 +93,9 @@ class PaperApplicantNameMissing(DomainError):
 class ProjectNotYours(Forbidden):
     code = "project_not_yours"
     message = _("These are the books of another cooperative.")
+
+
+class UploadTooLarge(DomainError):
+    status_code = 413
+    code = "upload_too_large"
+    message = _("The upload is too large: a report and its receipts may be 25 MB together.")

@@ -62,7 +62,8 @@ class Fund(models.Model):
         max_digits=4,
         decimal_places=3,
         default=Decimal("0.5"),
-        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
+        validators=[MinValueValidator(Decimal("0.5")), MaxValueValidator(Decimal("1"))],
+        help_text=_("Between 0.5 and 1; a decision also needs more yes than no."),
     )
     own_contribution_percent = models.DecimalField(
         _("own contribution (percent of budget)"),
@@ -105,7 +106,7 @@ class Fund(models.Model):
                 name="grants_buurtfonds_has_neighbourhood",
             ),
             models.CheckConstraint(
-                condition=Q(approval_ratio__gte=0, approval_ratio__lte=1),
+                condition=Q(approval_ratio__gte=Decimal("0.5"), approval_ratio__lte=1),
                 name="grants_fund_approval_ratio_range",
             ),
         ]

@@ -35,6 +35,7 @@ from .models import Application, Fund, Priority, Receipt, StatusChange
 from .selectors import cooperative_project_ref
 
 RECEIPT_MAX_BYTES = 10 * 1024 * 1024
+MIN_REQUEST_CENTS = 100  # also a constraint of the table
 RECEIPT_SIGNATURES = {
     b"%PDF-": "application/pdf",
     b"\xff\xd8\xff": "image/jpeg",
@@ -48,7 +49,8 @@ def cooperative_project(*, cooperative: Cooperative) -> ProjectAdministration:
     """The project administration of a cooperative inside the one legal administration."""
     return project_get_or_create(
         ref=cooperative_project_ref(cooperative.pk),
-        code=cooperative.slug.upper()[:20],
+        # Unique by construction: two long slugs may share their first letters, never an id.
+        code=f"{cooperative.slug.upper()[:13]}-{cooperative.pk}",
         name=cooperative.name,
     )
 
@@ -187,6 +189,15 @@ def application_create(
 ) -> Application:
     """A draft application. A coordinator may enter a resident's paper application."""
     as_ = _may_apply(user=acting_user, fund=fund, organisation=organisation)
+    # The fund's maximum may change before submitting, so submit checks it; the minimum is
+    # a constraint of the table, so a draft below it would only crash.
+    if amount_requested_cents < MIN_REQUEST_CENTS:
+        raise errors.AmountOutOfRange(
+            extra={
+                "min_request_cents": MIN_REQUEST_CENTS,
+                "max_request_cents": fund.max_request_cents,
+            }
+        )
     if paper_applicant_name and as_ != "coordinator":
         raise errors.NotCoordinatorForPaper()
     if as_ == "coordinator" and not paper_applicant_name:
@@ -334,8 +345,13 @@ def _check_submission_rules(application: Application) -> None:
     amount = application.amount_requested_cents
     if fund.kind != Fund.Kind.BUURTFONDS:
         raise errors.WrongFundKind()
-    if not 100 <= amount <= fund.max_request_cents:
-        raise errors.AmountOutOfRange(extra={"max_request_cents": fund.max_request_cents})
+    if not MIN_REQUEST_CENTS <= amount <= fund.max_request_cents:
+        raise errors.AmountOutOfRange(
+            extra={
+                "min_request_cents": MIN_REQUEST_CENTS,
+                "max_request_cents": fund.max_request_cents,
+            }
+        )
     if application.total_budget_cents < amount + application.own_contribution_cents:
         raise errors.BudgetTooSmall()
     needed = Decimal(application.total_budget_cents) * fund.own_contribution_percent / 100
@@ -348,7 +364,10 @@ def _check_submission_rules(application: Application) -> None:
 
 
 def application_submit(*, application: Application, acting_user: User) -> Application:
-    """Check the rules, reserve the amount in the pot, and open the neighbours' vote."""
+    """Check the rules, reserve the amount in the pot, and open the neighbours' vote.
+
+    Callers go through :func:`voting.services.vote_open`, which also schedules the
+    window's settling and tells the residents; this is its grants half."""
     with transaction.atomic():
         application = _locked(application)
         _require_applicant(acting_user, application)
@@ -387,9 +406,10 @@ def application_submit(*, application: Application, acting_user: User) -> Applic
 
 
 def decision_is_approval(*, yes: int, no: int, quorum: int, approval_ratio: Decimal) -> bool:
-    """At least ``quorum`` ballots, and a yes share of at least ``approval_ratio``."""
+    """A majority: at least ``quorum`` ballots, more yes than no (a tie rejects), and a yes
+    share of at least ``approval_ratio`` (which a fund keeps between 0.5 and 1)."""
     total = yes + no
-    return total >= quorum and total > 0 and Decimal(yes) >= approval_ratio * total
+    return total >= max(quorum, 1) and yes > no and Decimal(yes) >= approval_ratio * total
 
 
 @dataclass(frozen=True)
@@ -512,6 +532,24 @@ def receipt_content_type(upload: UploadedFile) -> str:
         if head.startswith(signature):
             return content_type
     raise errors.ReceiptInvalid(extra={"file": upload.name})
+
+
+REPORT_MAX_BYTES = 25 * 1024 * 1024  # a report's whole upload: summary and receipts
+
+
+def report_upload_check(
+    *, application: Application, acting_user: User, content_length: int | str
+) -> None:
+    """Whether a report upload may be read at all: only the applicant's, and not too large.
+    Called before the request body is parsed, so nobody else can make the server read
+    (and store in temporary files) megabytes it will refuse."""
+    _require_applicant(acting_user, application)
+    try:
+        size = int(content_length)
+    except (TypeError, ValueError):
+        size = 0
+    if size > REPORT_MAX_BYTES:
+        raise errors.UploadTooLarge(extra={"max_bytes": REPORT_MAX_BYTES})
 
 
 def application_report(

@@ -80,13 +80,25 @@ def _year_lines(year: int, project: ProjectAdministration | None) -> QuerySet[Jo
     return lines.filter(project=project) if project is not None else lines
 
 
+# C0 control characters and DEL are valid in none of the formats (XML 1.0 forbids most of
+# them, spreadsheets refuse them, beancount strings and CSV readers trip on them): every
+# exported string has them replaced by a space, by COPY's SQL and by Python alike.
+_CONTROL = dict.fromkeys([*range(32), 127], " ")
+_CONTROL_SQL = r"regexp_replace({}, '[\x01-\x1f\x7f]', ' ', 'g')"
+
+
+def printable(text: str) -> str:
+    return text.translate(_CONTROL)
+
+
 def _lines(year: int, project: ProjectAdministration | None) -> Iterator[tuple[Any, ...]]:
-    return (
+    rows = (
         _year_lines(year, project)
         .order_by("entry__date", "entry_id", "id")
         .values_list(*_LINE_FIELDS)
         .iterator(chunk_size=CHUNK)
     )
+    return (tuple(printable(v) if isinstance(v, str) else v for v in row) for row in rows)
 
 
 def euros(cents: int, *, dutch: bool = False) -> str:
@@ -117,10 +129,11 @@ class _Buffer:
 _CSV_SQL = """
 COPY (
     SELECT e.id AS entry, e.date AS date, e.period AS period, e.kind AS kind,
-           NULLIF(e.description, '') AS description, a.code AS account, a.name AS account_name,
+           NULLIF({description}, '') AS description, a.code AS account,
+           {account_name} AS account_name,
            CASE WHEN l.side = 'D' THEN {amount} END AS debit,
            CASE WHEN l.side = 'C' THEN {amount} END AS credit,
-           p.code AS project, m.ref AS earmark, e.reverses_id AS reverses
+           {project_code} AS project, {earmark_ref} AS earmark, e.reverses_id AS reverses
       FROM ledger_journalline l
       JOIN ledger_journalentry e ON e.id = l.entry_id
       JOIN ledger_account a ON a.id = l.account_id
@@ -147,6 +160,10 @@ def _csv_copy(year: int, *, project: ProjectAdministration | None, dutch: bool) 
     if dutch:
         amount = f"replace({amount}, '.', ',')"
     sql = _CSV_SQL.format(
+        description=_CONTROL_SQL.format("e.description"),
+        account_name=_CONTROL_SQL.format("a.name"),
+        project_code=_CONTROL_SQL.format("p.code"),
+        earmark_ref=_CONTROL_SQL.format("m.ref"),
         amount=amount,
         year=int(year),
         delimiter=";" if dutch else ",",
@@ -235,7 +252,7 @@ XAF_NAMESPACE = "http://www.auditfiles.nl/XAF/3.2"
 
 
 def _x(text: Any, limit: int) -> str:
-    return escape(str(text)[:limit])
+    return escape(printable(str(text))[:limit])
 
 
 def _totals(year: int, project: ProjectAdministration | None) -> tuple[int, int, int]:
@@ -378,7 +395,7 @@ def beancount_name(account: Account) -> str:
 
 
 def _quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+    return '"' + printable(text).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def export_beancount(year: int, *, project: ProjectAdministration | None = None) -> Iterator[bytes]:

@@ -83,6 +83,13 @@ class PrioritySerializer(serializers.ModelSerializer):
         validators: list = []  # a taken rank is the service's 409, race or not
 
 
+APPLICANT_STEPS = {
+    Application.Status.VOTING,
+    Application.Status.WITHDRAWN,
+    Application.Status.REPORTED,
+}
+
+
 class StatusChangeSerializer(serializers.ModelSerializer):
     by = serializers.SerializerMethodField()
 
@@ -91,12 +98,14 @@ class StatusChangeSerializer(serializers.ModelSerializer):
         fields = ["from_status", "to_status", "by", "reason", "created_at"]
 
     def get_by(self, change: StatusChange) -> str:
-        """The role that acted, not a resident's name: "applicant", "system" or a staff username."""
-        if change.actor_id is None:
+        """The role that acted, never a resident's name: "applicant" for the steps only the
+        applicant's side takes (any representative of an organisation included), "system"
+        for decisions, and the username for the staff's steps (pay, cancel, close)."""
+        if change.actor_id is None or change.actor is None:
             return "system"
-        if change.actor_id == change.application.applicant_id:
+        if change.to_status in APPLICANT_STEPS:
             return "applicant"
-        return change.actor.get_username() if change.actor else "system"
+        return change.actor.get_username()
 
 
 class ReceiptSerializer(serializers.ModelSerializer):

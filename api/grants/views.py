@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.db.models import Q, QuerySet
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
@@ -75,9 +76,17 @@ class PriorityViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return Response(s.PrioritySerializer(priority).data, status=status.HTTP_201_CREATED)
 
 
+class WholeNumberFilter(filters.NumberFilter):
+    """Whole numbers only: "-1.84e-177" is a 400, not a crash in the year lookup."""
+
+    field_class = forms.IntegerField
+
+
 class ApplicationFilter(filters.FilterSet):
-    year = filters.NumberFilter(field_name="created_at", lookup_expr="year")
-    priority = filters.NumberFilter(field_name="priorities")
+    year = WholeNumberFilter(
+        field_name="created_at", lookup_expr="year", min_value=2000, max_value=2200
+    )
+    priority = WholeNumberFilter(field_name="priorities", min_value=1, max_value=2**62)
 
     class Meta:
         model = Application
@@ -101,7 +110,9 @@ class ApplicationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
         # where no worker or beat runs (the embedded default).
         voting_services.settle_due_windows()
         user = self.request.user
-        visible = ~Q(status=Application.Status.DRAFT)
+        # Public once submitted (a vote opened), also after a withdrawal; a draft withdrawn
+        # before it was ever submitted stays as private as the draft was.
+        visible = Q(vote_opens_at__isnull=False)
         if user.is_authenticated:
             visible |= Q(applicant=user) | Q(entered_by=user)
             staff = staff_cooperative_ids(user=user)
@@ -132,7 +143,9 @@ class ApplicationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
     @extend_schema(request=None, responses=s.ApplicationSerializer)
     @action(detail=True, methods=["post"])
     def submit(self, request: Request, pk: str | None = None) -> Response:
-        application = services.application_submit(
+        # The one way in: the rules and the reservation (grants), then the vote window,
+        # its settling at the close, and the residents who asked to hear of new votes.
+        application = voting_services.vote_open(
             application=self.get_object(), acting_user=acting_user(request)
         )
         return self._answer(application)
@@ -168,10 +181,17 @@ class ApplicationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
     @extend_schema(request=s.ReportSerializer, responses=s.ApplicationSerializer)
     @action(detail=True, methods=["post"])
     def report(self, request: Request, pk: str | None = None) -> Response:
+        # Before request.data: a stranger's or an oversized upload is refused unread.
+        application = self.get_object()
+        services.report_upload_check(
+            application=application,
+            acting_user=acting_user(request),
+            content_length=request.META.get("CONTENT_LENGTH") or 0,
+        )
         data = s.ReportSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         application = services.application_report(
-            application=self.get_object(),
+            application=application,
             acting_user=acting_user(request),
             summary=data.validated_data["summary"],
             spent_cents=data.validated_data["spent_cents"],

@@ -1,6 +1,8 @@
 """Funds, priorities and applications over HTTP: roles, visibility, bad input."""
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from rest_framework.test import APIClient
 
 from grants.models import Application, Fund
 from tests.conftest import client_for
@@ -271,3 +273,60 @@ def test_own_contribution_received_comes_from_the_books(fund, api):
         5_000,
         2_500,
     )
+
+
+def test_a_draft_withdrawn_before_submitting_stays_private(fund, api, coop_b):
+    draft = make_application(fund)
+    response = client_for(draft.applicant).post(f"/api/v1/applications/{draft.pk}/withdraw/")
+    assert response.status_code == 200 and response.json()["status"] == "withdrawn"
+    assert api.get(f"/api/v1/applications/{draft.pk}/").status_code == 404
+    assert api.get("/api/v1/applications/?status=withdrawn").json()["count"] == 0
+    assert client_for(resident_of(fund)).get(f"/api/v1/applications/{draft.pk}/").status_code == 404
+    assert client_for(draft.applicant).get(f"/api/v1/applications/{draft.pk}/").status_code == 200
+    submitted = advance(make_application(fund), "voting")
+    client_for(submitted.applicant).post(f"/api/v1/applications/{submitted.pk}/withdraw/")
+    assert api.get(f"/api/v1/applications/{submitted.pk}/").status_code == 200  # was public
+
+
+def test_history_never_names_a_resident(fund, coop_a):
+    from community.models import MemberOrganisation
+
+    first, second = resident_of(fund), resident_of(fund)
+    bbbo = MemberOrganisation.objects.create(
+        name="Bewonersvereniging", cooperative=coop_a, member_kind="voting"
+    )
+    bbbo.neighbourhoods.add(fund.neighbourhood)
+    bbbo.representatives.add(first, second)
+    application = make_application(fund, applicant=first, organisation=bbbo)
+    client_for(first).post(f"/api/v1/applications/{application.pk}/submit/")
+    client_for(second).post(f"/api/v1/applications/{application.pk}/withdraw/")  # co-representative
+    history = APIClient().get(f"/api/v1/applications/{application.pk}/").json()["history"]
+    assert [h["by"] for h in history] == ["applicant", "applicant"]
+    assert second.username not in str(history) and first.username not in str(history)
+
+
+def test_a_report_upload_is_refused_unread_for_a_stranger_or_when_too_large(fund, monkeypatch):
+    from rest_framework.parsers import MultiPartParser
+
+    from grants.services import REPORT_MAX_BYTES
+
+    paid = advance(make_application(fund), "paid")
+
+    def read_the_body(*args, **kwargs):
+        raise AssertionError("the body was read")
+
+    monkeypatch.setattr(MultiPartParser, "parse", read_the_body)
+    url = f"/api/v1/applications/{paid.pk}/report/"
+    upload = {
+        "summary": "x",
+        "spent_cents": 1,
+        "receipts": [SimpleUploadedFile("a.pdf", b"%PDF-1")],
+    }
+    stranger = client_for(resident_of(fund)).post(url, upload, format="multipart")
+    assert stranger.status_code == 403 and stranger.json()["code"] == "not_applicant"
+    huge = client_for(paid.applicant).post(
+        url, upload, format="multipart", CONTENT_LENGTH=str(REPORT_MAX_BYTES + 1)
+    )
+    assert huge.status_code == 413 and huge.json()["code"] == "upload_too_large"
+    paid.refresh_from_db()
+    assert paid.status == "paid"

@@ -10,6 +10,7 @@ from community.models import AuditEvent
 from grants import errors, services
 from grants.models import Application
 from ledger.selectors import earmark_balance, pot_balance
+from tests.conftest import client_for
 from tests.grants.factories import (
     advance,
     board_of,
@@ -134,19 +135,42 @@ def test_the_pot_never_grants_more_than_it_holds(coop_a, rivierenwijk):
     assert first.status == "voting"
 
 
-def test_decision_rule_quorum_and_ratio(fund):
+@pytest.mark.parametrize(
+    "yes, no, quorum, ratio, approved",
+    [
+        (2, 0, 3, "0.5", False),  # below quorum
+        (2, 2, 3, "0.5", False),  # a tie is no majority (it approved before)
+        (3, 2, 3, "0.5", True),
+        (1, 2, 3, "0.5", False),
+        (0, 0, 0, "0.5", False),
+        (3, 2, 3, "0.667", False),  # 60% yes against a two-thirds rule
+        (5, 2, 3, "0.667", True),
+        (0, 5, 0, "0.5", False),  # a unanimous "no" never approves
+    ],
+)
+def test_decisions_need_a_majority(yes, no, quorum, ratio, approved):
     assert (
-        services.decision_is_approval(yes=2, no=0, quorum=3, approval_ratio=Decimal("0.5")) is False
+        services.decision_is_approval(yes=yes, no=no, quorum=quorum, approval_ratio=Decimal(ratio))
+        is approved
     )
-    assert (
-        services.decision_is_approval(yes=2, no=2, quorum=3, approval_ratio=Decimal("0.5")) is True
+
+
+@pytest.mark.parametrize("ratio", ["0", "0.49", "1.01", "-1"])
+def test_a_fund_cannot_approve_below_half(coop_a, rivierenwijk, ratio):
+    from tests.grants.factories import board_of
+
+    response = client_for(board_of(coop_a)).post(
+        "/api/v1/funds/",
+        {
+            "name": "Fonds",
+            "kind": "buurtfonds",
+            "cooperative": coop_a.pk,
+            "neighbourhood": rivierenwijk.pk,
+            "approval_ratio": ratio,
+        },
+        format="json",
     )
-    assert (
-        services.decision_is_approval(yes=1, no=2, quorum=3, approval_ratio=Decimal("0.5")) is False
-    )
-    assert (
-        services.decision_is_approval(yes=0, no=0, quorum=0, approval_ratio=Decimal("0")) is False
-    )
+    assert response.status_code == 400 and "approval_ratio" in response.json()["fields"]
 
 
 def test_approval_commits_and_notifies_applicant_and_treasurer(

@@ -249,3 +249,53 @@ def test_a_year_without_books_gives_an_empty_but_valid_file(fmt, tmp_path):
         assert root.findtext(".//x:transactions/x:linesCount", namespaces=NS) == "0"
     else:
         assert bean_check(tmp_path, data).returncode == 0
+
+
+CONTROL_CHARACTERS = [chr(c) for c in [*range(1, 0x20), 0x7F]]  # NUL never gets in: 400
+
+
+@pytest.fixture
+def unprintable_books(coop_a, rivierenwijk):
+    """Titles and a bank reference carrying every C0 control character, through the services."""
+    from grants import services as grants
+    from tests.grants.factories import advance, make_application, make_fund, treasurer_of
+
+    fund = make_fund(coop_a, rivierenwijk)
+    grants.fund_deposit(
+        fund=fund,
+        amount_cents=1_000,
+        source="donations",
+        reference="REF" + "".join(CONTROL_CHARACTERS),
+        acting_user=treasurer_of(coop_a),
+    )
+    for character in CONTROL_CHARACTERS:
+        advance(make_application(fund, title=f"Buurt{character}feest"), "voting")
+    from django.utils import timezone
+
+    return timezone.now().year
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "xaf", "beancount"])
+def test_every_control_character_leaves_every_export_valid(unprintable_books, fmt, tmp_path):
+    data = body(fmt, year=unprintable_books)
+    if fmt == "csv":
+        rows = list(csv.reader(io.StringIO(data.decode())))
+        assert len(rows) > 2 * len(CONTROL_CHARACTERS) and {len(r) for r in rows} == {12}
+        assert not any(ch in data.decode() for ch in CONTROL_CHARACTERS if ch not in "\n")
+        assert data.decode().count("\n") == len(rows)  # no line broken inside a field
+    elif fmt == "xlsx":
+        rows = list(
+            load_workbook(io.BytesIO(data), read_only=True)["Journaal"].iter_rows(values_only=True)
+        )
+        assert any("Buurt feest" in str(r[4]) for r in rows)
+    elif fmt == "xaf":
+        root = check_xaf(data)
+        assert "Buurt feest" in etree.tostring(root).decode()
+    else:
+        assert bean_check(tmp_path, data).returncode == 0, bean_check(tmp_path, data).stderr
+
+
+@pytest.mark.postgres
+def test_copy_cleans_control_characters_exactly_like_python(unprintable_books):
+    year = unprintable_books
+    assert body("csv", year=year) == b"".join(export_csv_python(year))

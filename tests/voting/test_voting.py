@@ -284,6 +284,32 @@ def test_a_fund_lists_its_decisions_with_tallies(voting, fund, api):
     assert decisions["results"][0]["tally"] == {"yes": 3, "no": 0, "total": 3, "paper": 0}
 
 
+@pytest.mark.parametrize("paper_application", [False, True])
+def test_residents_who_opted_in_hear_of_a_new_vote_when_it_is_submitted_over_http(
+    fund, paper_application, django_capture_on_commit_callbacks
+):
+    keen, quiet = resident_of(fund), resident_of(fund)
+    response = client_for(keen).patch(
+        "/api/v1/residents/me/", {"notify_new_votes": True}, format="json"
+    )
+    assert response.status_code == 200
+    if paper_application:  # a coordinator enters and submits it for a resident
+        coordinator = coordinator_of(fund.cooperative)
+        application = make_application(
+            fund, applicant=coordinator, paper_applicant_name="Mevrouw De Vries"
+        )
+        submitter = coordinator
+    else:
+        application = make_application(fund)
+        submitter = application.applicant
+    with django_capture_on_commit_callbacks(execute=True):
+        submitted = client_for(submitter).post(f"/api/v1/applications/{application.pk}/submit/")
+    assert submitted.status_code == 200 and submitted.json()["status"] == "voting"
+    assert [m.to for m in mail.outbox] == [[keen.email]]
+    assert "Nieuwe stemming" in mail.outbox[0].subject and "Vote before" in mail.outbox[0].body
+    assert quiet.email not in str([m.to for m in mail.outbox])
+
+
 def test_a_representative_of_the_applying_organisation_may_not_vote(fund, coop_a):
     from community.models import MemberOrganisation
 

@@ -99,3 +99,8 @@ class UploadTooLarge(DomainError):
     status_code = 413
     code = "upload_too_large"
     message = _("The upload is too large: a report and its receipts may be 25 MB together.")
+
+
+class WindowsUnsettled(Conflict):
+    code = "windows_unsettled"
+    message = _("Vote windows that closed in this month are not settled yet; try again shortly.")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -26,13 +26,13 @@ from community.models import (
 )
 from community.selectors import is_verified_resident, user_has_cooperative_role, user_has_role
 from ledger import postings
-from ledger.models import Earmark, JournalEntry, ProjectAdministration
-from ledger.services import earmark_get_or_create, project_get_or_create
+from ledger.models import Earmark, FiscalPeriod, JournalEntry, ProjectAdministration
+from ledger.services import earmark_get_or_create, period_close, project_get_or_create
 
 from . import errors, tasks
 from .iban import is_valid_iban, normalise_iban
 from .models import Application, Fund, Priority, Receipt, StatusChange
-from .selectors import cooperative_project_ref
+from .selectors import books_scope, cooperative_project_ref, holds_book_role
 
 RECEIPT_MAX_BYTES = 10 * 1024 * 1024
 MIN_REQUEST_CENTS = 100  # also a constraint of the table
@@ -329,6 +329,7 @@ def _post_money(
     cause: str,
     actor: User | None,
     amount_cents: int | None = None,
+    on: date | None = None,
 ) -> None:
     """One of the ledger's application events, keyed by this application and its cause."""
     postings.post_event(
@@ -337,6 +338,7 @@ def _post_money(
         amount_cents=application.amount_requested_cents if amount_cents is None else amount_cents,
         idempotency_key=f"application:{application.pk}:{cause}",
         actor_id=actor.pk if actor is not None else None,
+        on=on,
     )
 
 
@@ -451,11 +453,18 @@ def applications_decide(*, decisions: Sequence[Decision]) -> None:
         approved = decision_is_approval(
             yes=yes, no=no, quorum=application.quorum, approval_ratio=application.approval_ratio
         )
+        # Dated at the window's close, in the books too: a window closing at 23:59 on
+        # 31 December is decided in that year, however late it is settled.
+        closed_at = application.vote_closes_at or now
         _post_money(
-            application, "commitment" if approved else "release", cause="decide", actor=None
+            application,
+            "commitment" if approved else "release",
+            cause="decide",
+            actor=None,
+            on=timezone.localdate(closed_at),
         )
         application.yes_votes, application.no_votes = yes, no
-        application.paper_votes, application.decided_at = decision.paper, now
+        application.paper_votes, application.decided_at = decision.paper, closed_at
         change, event = _step(
             application,
             "approve" if approved else "reject",
@@ -612,3 +621,32 @@ def application_close(
             fields=["evaluation", "evaluation_note", "follow_up"],
         )
     return application
+
+
+# -- the books -------------------------------------------------------------------------------
+
+
+def books_period_close(*, year: int, month: int, acting_user: User) -> FiscalPeriod:
+    """The city cooperative's treasurer closes a month that has ended, once every vote
+    window that closed in it is settled (its decision is dated in that month)."""
+    if books_scope(user=acting_user, roles=(Membership.Role.TREASURER,)) is not None or not (
+        holds_book_role(user=acting_user, roles=(Membership.Role.TREASURER,))
+    ):
+        raise errors.NotTreasurer()
+    zone = timezone.get_current_timezone()
+    start = datetime.combine(date(year, month, 1), time.min, tzinfo=zone)
+    end = datetime.combine(date(year + month // 12, month % 12 + 1, 1), time.min, tzinfo=zone)
+    unsettled = Application.objects.filter(
+        status=Application.Status.VOTING, vote_closes_at__gte=start, vote_closes_at__lt=end
+    ).count()
+    if unsettled:
+        raise errors.WindowsUnsettled(extra={"unsettled": unsettled})
+    with transaction.atomic():
+        period = period_close(year=year, month=month, actor_id=acting_user.pk)
+        audit_log(
+            actor=acting_user,
+            action="ledger_period_closed",
+            obj=period,
+            data={"year": year, "month": month},
+        )
+    return period

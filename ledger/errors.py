@@ -45,6 +45,11 @@ class PeriodClosed(Conflict):
     message = _("That period is closed; post a correction in an open period.")
 
 
+class PeriodNotEnded(Conflict):
+    code = "period_not_ended"
+    message = _("Only a month that has ended can be closed.")
+
+
 class IdempotencyMismatch(Conflict):
     code = "idempotency_key_reused"
     message = _("This idempotency key was already used for a different entry.")

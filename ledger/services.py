@@ -24,6 +24,7 @@ from .errors import (
     InvalidAmount,
     InvalidCurrency,
     PeriodClosed,
+    PeriodNotEnded,
     TooFewLines,
     UnbalancedEntry,
     UnknownAccount,
@@ -279,11 +280,15 @@ def entry_reverse(
 
 
 def period_close(*, year: int, month: int, actor_id: int | None) -> FiscalPeriod:
-    """Close a month: nothing posts into it afterwards. Closing twice is harmless.
+    """Close a month that has ended: nothing posts into it afterwards. Closing twice is
+    harmless; the current month and later ones cannot be closed.
 
     On PostgreSQL the entry table is locked in SHARE mode for the close: postings
     in flight finish first, and none starts until the close is committed.
     """
+    today = timezone.localdate()
+    if (year, month) >= (today.year, today.month):
+        raise PeriodNotEnded()
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:

@@ -350,7 +350,7 @@ def receipt_check(*, receipt: str, viewer: User | AnonymousUser) -> ReceiptCheck
     opened = _reopen(participation)
     if opened is None:
         return ReceiptCheck(counted=False)
-    window_settle(application_id=participation.application_id)  # settle on access
+    settle_on_read()
     application = Application.objects.get(pk=participation.application_id)
     closes = application.vote_closes_at
     own = viewer.is_authenticated
@@ -395,6 +395,16 @@ def _decide(applications: list[Application]) -> None:
             for a in applications
         ]
     )
+
+
+def settle_on_read() -> None:
+    """Settling a due window is the one write a read may cause. If it cannot happen now,
+    the read still answers (the window shows as closed, its decision pending) and the
+    minute sweep tries again."""
+    try:
+        settle_due_windows()
+    except Exception:
+        logger.exception("Settling due vote windows on a read failed; the sweep retries.")
 
 
 SWEEP_BATCH = 100

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -135,6 +136,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
     payee_name = serializers.SerializerMethodField()
     allowed_actions = serializers.SerializerMethodField()
     own_contribution_received_cents = serializers.SerializerMethodField()
+    vote_closed = serializers.SerializerMethodField()
     receipts = serializers.SerializerMethodField()
 
     class Meta:
@@ -142,7 +144,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
         fields = [
             "id", "fund", "title", "summary", "organisation", "status", "amount_requested_cents",
             "total_budget_cents", "own_contribution_cents", "own_contribution_received_cents", "priorities", "vote_opens_at",
-            "vote_closes_at", "tally", "decision", "topped_up_cents", "spent_cents", "report_summary",
+            "vote_closes_at", "vote_closed", "tally", "decision", "topped_up_cents", "spent_cents", "report_summary",
             "evaluation", "follow_up", "payee_name", "payee_iban", "receipts", "allowed_actions", "history",
             "created_at",
         ]  # fmt: skip
@@ -172,6 +174,11 @@ class ApplicationSerializer(serializers.ModelSerializer):
         if application.status == Application.Status.VOTING and application.show_live_tally:
             return tally(application).as_dict()
         return None
+
+    def get_vote_closed(self, application: Application) -> bool:
+        """The window has closed (its decision may still be pending a moment)."""
+        closes = application.vote_closes_at
+        return closes is not None and timezone.now() >= closes
 
     def get_decision(self, application: Application) -> str | None:
         if application.decided_at is None:

@@ -108,7 +108,7 @@ class ApplicationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
             return Application.objects.none()
         # Settling on access: a reader never sees a closed window undecided, even
         # where no worker or beat runs (the embedded default).
-        voting_services.settle_due_windows()
+        voting_services.settle_on_read()
         user = self.request.user
         # Public once submitted (a vote opened), also after a withdrawal; a draft withdrawn
         # before it was ever submitted stays as private as the draft was.

@@ -21,10 +21,12 @@ from rest_framework.views import APIView
 from backend.errors import Forbidden
 from community.audit import audit_log
 from community.models import Membership
+from grants import services as grants_services
 from grants.errors import NotTreasurer
 from grants.selectors import BOOK_ROLES, books_project, books_scope, holds_book_role
-from ledger import exports, selectors, services
+from ledger import exports, selectors
 from ledger.models import Account, JournalEntry, ProjectAdministration
+from voting.services import settle_on_read
 
 from ..permissions import acting_user
 from . import serializers as s
@@ -201,13 +203,10 @@ class PeriodCloseView(APIView):
 
     @extend_schema(request=s.PeriodCloseSerializer, responses={201: s.PeriodSerializer})
     def post(self, request: Request) -> Response:
-        user = acting_user(request)
-        if books_scope(user=user, roles=TREASURER) is not None or not holds_book_role(
-            user=user, roles=TREASURER
-        ):
-            raise NotTreasurer()
         data = s.PeriodCloseSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        period = services.period_close(**data.validated_data, actor_id=user.pk)
-        audit_log(actor=user, action="ledger_period_closed", obj=period, data=data.validated_data)
+        settle_on_read()  # windows due in that month are decided first, if they can be
+        period = grants_services.books_period_close(
+            **data.validated_data, acting_user=acting_user(request)
+        )
         return Response(s.PeriodSerializer(period).data, status=status.HTTP_201_CREATED)

@@ -94,7 +94,7 @@ class FundDecisionList(generics.ListAPIView):
         if getattr(self, "swagger_fake_view", False):
             return Application.objects.none()
         fund = get_object_or_404(Fund, pk=self.kwargs["pk"])
-        services.settle_due_windows()
+        services.settle_on_read()
         return (
             Application.objects.filter(fund=fund, decided_at__isnull=False)
             .select_related("fund", "organisation")

@@ -63,6 +63,7 @@ def setup_data(voters: int, applications: int) -> dict:
         neighbourhood=buurt,
         max_request_cents=50_000,
         quorum=1,
+        max_open_per_applicant=30_000,  # one applicant opens every benchmark window
     )
     fund_deposit(
         fund=fund,

@@ -104,3 +104,11 @@ class UploadTooLarge(DomainError):
 class WindowsUnsettled(Conflict):
     code = "windows_unsettled"
     message = _("Vote windows that closed in this month are not settled yet; try again shortly.")
+
+
+class TooManyOpen(Conflict):
+    code = "too_many_open"
+    message = _(
+        "You already have as many applications open in this fund as it allows; wait for "
+        "their decision or payment."
+    )

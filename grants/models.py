@@ -91,6 +91,15 @@ class Fund(models.Model):
             "that neighbour voted. Leave it off unless the vote is meant to be open."
         ),
     )
+    max_open_per_applicant = models.PositiveSmallIntegerField(
+        _("open applications per applicant"),
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text=_(
+            "How many applications one resident or organisation may have in voting or "
+            "approved and unpaid at once, so nobody can hold the whole pot."
+        ),
+    )
     earmark = models.OneToOneField(
         Earmark, on_delete=models.PROTECT, related_name="fund", verbose_name=_("earmark")
     )

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django_fsm import can_proceed
 
@@ -365,6 +366,36 @@ def _check_submission_rules(application: Application) -> None:
         raise errors.PriorityElsewhere()
 
 
+OPEN_STATUSES = (Application.Status.VOTING, Application.Status.APPROVED)
+
+
+def _check_open_per_applicant(application: Application, fund: Fund) -> None:
+    """One resident or organisation cannot hold the pot: at most ``max_open_per_applicant``
+    applications in voting or approved and unpaid. A paper application counts for the
+    resident it is for (by name), not for the coordinator who entered it."""
+    if application.organisation_id is not None:
+        same = Q(organisation_id=application.organisation_id)
+    elif application.entered_by_id is not None:
+        same = Q(
+            entered_by__isnull=False,
+            organisation__isnull=True,
+            paper_applicant_name__iexact=application.paper_applicant_name.strip(),
+        )
+    else:
+        same = Q(
+            applicant_id=application.applicant_id,
+            entered_by__isnull=True,
+            organisation__isnull=True,
+        )
+    open_now = (
+        Application.objects.filter(same, fund=fund, status__in=OPEN_STATUSES)
+        .exclude(pk=application.pk)
+        .count()
+    )
+    if open_now >= fund.max_open_per_applicant:
+        raise errors.TooManyOpen(extra={"max_open_per_applicant": fund.max_open_per_applicant})
+
+
 def application_submit(*, application: Application, acting_user: User) -> Application:
     """Check the rules, reserve the amount in the pot, and open the neighbours' vote.
 
@@ -379,13 +410,15 @@ def application_submit(*, application: Application, acting_user: User) -> Applic
                 user=acting_user, fund=application.fund, organisation=application.organisation
             )
         _check_submission_rules(application)
+        # Submits to one fund queue here, so the count below cannot race with another.
+        fund = Fund.objects.select_for_update().get(pk=application.fund_id)
+        _check_open_per_applicant(application, fund)
         postings.post_reservation(
             application=application.earmark,
             amount_cents=application.amount_requested_cents,
             idempotency_key=f"application:{application.pk}:submit",
             actor_id=acting_user.pk,
         )
-        fund = application.fund
         now = timezone.now()
         application.vote_opens_at = now
         application.vote_closes_at = now + timedelta(minutes=fund.vote_window_minutes)

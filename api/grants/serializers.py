@@ -27,6 +27,7 @@ class BalanceSerializer(serializers.Serializer):
 FUND_SETTINGS = [
     "max_request_cents", "vote_window_minutes", "quorum", "approval_ratio", "own_contribution_percent",
     "top_priorities", "coverage_rule", "coverage_min_percent", "show_live_tally",
+    "max_open_per_applicant",
 ]  # fmt: skip
 
 

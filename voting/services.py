@@ -31,6 +31,7 @@ from .models import Choice, Participation
 from .selectors import tallies
 
 logger = logging.getLogger(__name__)
+MAX_ID = 2**63 - 1  # beyond a bigint nothing exists (and SQLite would overflow)
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class VotingState:
     """What casting a ballot needs to know of an application and a voter, read in one query."""
 
     status: str
+    submitted: bool
     vote_closes_at: datetime | None
     neighbourhood_id: int | None
     voter_is_resident: bool
@@ -62,6 +64,8 @@ class VotingState:
 
     def refusal(self, *, now: datetime) -> Exception | None:
         """Why this voter may not vote now, or None. The rules themselves are the SQL below."""
+        if not self.submitted:
+            return NotFound()  # a draft is as unknown here as it is to GET
         if self.status != Application.Status.VOTING:
             return errors.NotVoting(extra={"status": self.status})
         if self.vote_closes_at is None or now >= self.vote_closes_at:
@@ -77,7 +81,7 @@ class VotingState:
 # the coordinator who entered a paper application, nor a representative of the applying
 # organisation. Both the one-statement first vote and the transaction read it from here.
 _STATE_COLUMNS = f"""
-    a.status, a.vote_closes_at, f.neighbourhood_id,
+    a.status, a.vote_opens_at IS NOT NULL AS submitted, a.vote_closes_at, f.neighbourhood_id,
     EXISTS (SELECT 1 FROM {Residency._meta.db_table} r WHERE r.user_id = %(voter)s
             AND r.neighbourhood_id = f.neighbourhood_id AND r.ended_at IS NULL) AS resident,
     (%(voter)s = a.applicant_id OR %(voter)s = COALESCE(a.entered_by_id, 0)
@@ -105,20 +109,21 @@ WITH st AS (
     ON CONFLICT (application_id, voter_id) DO NOTHING
     RETURNING 1
 )
-SELECT st.status, st.vote_closes_at, st.neighbourhood_id, st.resident, st.applicant,
-       (SELECT count(*) FROM p)
+SELECT st.status, st.submitted, st.vote_closes_at, st.neighbourhood_id, st.resident,
+       st.applicant, (SELECT count(*) FROM p)
   FROM st
 """
 
 
 def _state_from_row(row: tuple[Any, ...]) -> VotingState:
-    status, closes_at, neighbourhood_id, resident, applicant = row[:5]
+    status, submitted, closes_at, neighbourhood_id, resident, applicant = row[:6]
     if isinstance(closes_at, str):  # SQLite hands back naive UTC text
         closes_at = parse_datetime(closes_at)
     if closes_at is not None and timezone.is_naive(closes_at):
         closes_at = timezone.make_aware(closes_at, UTC)
     return VotingState(
         status=status,
+        submitted=bool(submitted),
         vote_closes_at=closes_at,
         neighbourhood_id=neighbourhood_id,
         voter_is_resident=bool(resident),
@@ -215,6 +220,8 @@ def ballot_cast(*, application_id: int, voter: User, choice: str) -> CastBallot:
     """
     if choice not in Choice.values:
         raise ValueError(choice)
+    if not 0 < application_id <= MAX_ID:
+        raise NotFound()
     receipt = seal.new_receipt()
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
         params: dict[str, Any] = {
@@ -231,7 +238,7 @@ def ballot_cast(*, application_id: int, voter: User, choice: str) -> CastBallot:
             row = cursor.fetchone()
         if row is None:
             raise NotFound()
-        if row[5]:
+        if row[6]:
             return CastBallot(receipt=receipt, created=True)
         refusal = _state_from_row(row).refusal(now=params["now"])
         if refusal is not None:
@@ -270,9 +277,15 @@ def paper_ballot_record(
     if choice not in Choice.values:
         raise ValueError(choice)
     form_number = form_number.strip()
-    application = Application.objects.select_related("fund").filter(pk=application_id).first()
+    application = (
+        Application.objects.select_related("fund")
+        .filter(pk=application_id, vote_opens_at__isnull=False)
+        .first()
+        if 0 < application_id <= MAX_ID
+        else None
+    )
     if application is None:
-        raise NotFound()
+        raise NotFound()  # unknown, or a draft: alike to everyone
     neighbourhood_id = application.fund.neighbourhood_id
     if neighbourhood_id is None or not user_has_role(
         user=coordinator,

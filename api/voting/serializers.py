@@ -36,3 +36,6 @@ class ReceiptCheckSerializer(serializers.Serializer):
     vote_closed = serializers.BooleanField(required=False)
     choice = serializers.CharField(required=False, help_text="only to the voter who cast it")
     changed = serializers.BooleanField(required=False, help_text="only to the voter who cast it")
+    padding = serializers.CharField(
+        required=False, trim_whitespace=False, help_text="spaces: every voter's answer is as long"
+    )

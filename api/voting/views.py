@@ -81,6 +81,10 @@ class ReceiptCheckView(APIView):
         data.is_valid(raise_exception=True)
         check = services.receipt_check(receipt=data.validated_data["receipt"], viewer=request.user)
         body = {k: v for k, v in asdict(check).items() if v is not None}
+        if check.choice is not None:
+            # "yes"/"no" and true/false differ in length: pad so every voter's own answer
+            # is as long, whatever it says (access logs record sizes).
+            body["padding"] = " " * (8 - len(check.choice) - len(str(check.changed).lower()))
         return Response(s.ReceiptCheckSerializer(body).data)
 
 

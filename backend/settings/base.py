@@ -151,6 +151,14 @@ REST_FRAMEWORK = {
     ],
     # Deny by default: every view names who may use it.
     "DEFAULT_PERMISSION_CLASSES": ["api.permissions.DenyAll"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "api.renderers.SafeJSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    # Throttles key on the socket's address unless this many proxies in front are trusted
+    # to set X-Forwarded-For (compose: 0; behind one TLS proxy: 1). A client-sent header
+    # never decides whose budget a request spends.
+    "NUM_PROXIES": env.int("TRUSTED_PROXIES", default=0),
     "DEFAULT_PAGINATION_CLASS": "api.pagination.PageNumberPagination",
     "PAGE_SIZE": 25,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],

@@ -109,3 +109,25 @@ def test_auth_endpoints_are_throttled(api, settings):
     assert [r.status_code for r in responses] == [400, 400, 400, 429]
     assert responses[-1].json()["code"] == "throttled"
     assert "Retry-After" in responses[-1].headers
+
+
+def test_a_spoofed_forwarded_for_header_does_not_reset_the_throttle(api, settings):
+    from rest_framework.settings import api_settings
+    from rest_framework.throttling import ScopedRateThrottle
+
+    cache.clear()
+    ScopedRateThrottle.THROTTLE_RATES = {"auth": "3/minute", "verify": "3/minute"}
+    try:
+        codes = [
+            api.post(
+                "/api/v1/auth/token/",
+                {"username": "x", "password": "y"},
+                format="json",
+                HTTP_X_FORWARDED_FOR=f"10.0.0.{n}",
+            ).status_code
+            for n in range(13)
+        ]
+    finally:
+        ScopedRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+        cache.clear()
+    assert codes == [400, 400, 400] + [429] * 10

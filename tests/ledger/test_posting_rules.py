@@ -207,3 +207,29 @@ def test_the_admin_shows_entries_but_cannot_change_them(client, django_user_mode
     )
     assert client.get("/admin/ledger/journalentry/add/").status_code == 403
     assert JournalEntry.objects.filter(pk=entry.pk).exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("closed", [False, True])
+def test_a_posted_entry_cannot_grow_later_not_even_balanced(closed):
+    """Lines go in only with their entry's own transaction; a closed period changes nothing."""
+    from datetime import date
+
+    from django.db import DatabaseError, transaction
+
+    entry = post(GOOD, on=date(2026, 3, 2))
+    if closed:
+        period_close(year=entry.fiscal_year, month=entry.period, actor_id=None)
+    with (
+        pytest.raises(DatabaseError, match="only be added in the transaction that posted it"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        for side in ("D", "C"):
+            cursor.execute(
+                "INSERT INTO ledger_journalline (entry_id, account_id, side, amount_cents, currency)"
+                " SELECT %s, id, %s, 99900, 'EUR' FROM ledger_account WHERE code = '1000'",
+                [entry.pk, side],
+            )
+    assert JournalLine.objects.filter(entry=entry).count() == 2

@@ -73,6 +73,7 @@ def test_a_resident_votes_keeps_a_receipt_and_changes_the_choice_by_voting_again
         "vote_closed": False,
         "choice": "no",
         "changed": True,
+        "padding": "  ",
     }
 
 
@@ -203,7 +204,11 @@ def test_bad_votes(voting, fund):
     neighbour = resident_of(fund)
     assert vote(neighbour, voting, "maybe").status_code == 400
     draft = make_application(fund)
-    assert vote(neighbour, draft).json()["code"] == "not_voting"
+    assert vote(neighbour, draft).json()["code"] == "not_found"  # a draft is private
+    withdrawn = make_application(fund)
+    services.vote_open(application=withdrawn, acting_user=withdrawn.applicant)
+    client_for(withdrawn.applicant).post(f"/api/v1/applications/{withdrawn.pk}/withdraw/")
+    assert vote(neighbour, withdrawn).json()["code"] == "not_voting"
     assert (
         client_for(neighbour)
         .post("/api/v1/applications/999999/vote/", {"choice": "yes"}, format="json")
@@ -455,3 +460,44 @@ def test_a_seal_moved_to_another_row_is_not_counted_and_is_reported(voting, fund
     assert "do not open" in caplog.text
     with pytest.raises(CommandError):
         call_command("verify_tallies")
+
+
+# -- found by an attack on this design ---------------------------------------------------------
+
+
+def test_a_voters_own_receipt_check_is_as_long_whatever_it_says(voting, fund):
+    """Access logs record sizes: yes/no and changed/unchanged must not show in the length."""
+    sizes = set()
+    for first, then in (("yes", None), ("no", None), ("yes", "no"), ("no", "yes")):
+        voter = resident_of(fund)
+        receipt = vote(voter, voting, first).json()["receipt"]
+        if then:
+            vote(voter, voting, then)
+        answer = check(client_for(voter), receipt)
+        assert answer.json()["choice"] == (then or first)
+        sizes.add(len(answer.content))
+    assert len(sizes) == 1
+
+
+def test_a_draft_is_as_unknown_to_voting_as_to_reading(fund):
+    draft = make_application(fund)
+    stranger = resident_of(fund)
+    for user in (stranger, coordinator_of(fund.cooperative)):
+        assert vote(user, draft).status_code == 404
+        assert vote(user, draft).json() == vote(user, Application(pk=987654)).json()
+    paper_answer = paper(resident_of(fund), draft, stranger)
+    assert paper_answer.status_code == 404
+
+
+def test_unreadable_input_is_a_400_not_a_500(voting, fund):
+    voter = resident_of(fund)
+    client = client_for(voter)
+    for body in ('{"choice": "\\ud800"}', '{"choice": ["yes"]}', '{"choice": null}'):
+        response = client.post(
+            f"/api/v1/applications/{voting.pk}/vote/", body, content_type="application/json"
+        )
+        assert response.status_code == 400, body
+    for huge in (2**63, 10**20):
+        response = client.post(f"/api/v1/applications/{huge}/vote/", {"choice": "yes"})
+        assert response.status_code == 404
+    assert not Participation.objects.exists()

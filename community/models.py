@@ -10,6 +10,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from .iban import validate_iban
+
 
 class User(AbstractUser):
     """A person with an account: resident, coordinator, board member or treasurer."""
@@ -77,6 +79,9 @@ class Cooperative(models.Model):
     neighbourhoods = models.ManyToManyField(
         Neighbourhood, blank=True, related_name="cooperatives", verbose_name=_("neighbourhoods")
     )
+    # Where residents pay money back (unspent grants) and, later, where payouts come from.
+    iban = models.CharField(_("IBAN"), max_length=34, blank=True, validators=[validate_iban])
+    bank_account_name = models.CharField(_("account holder"), max_length=200, blank=True)
 
     class Meta:
         ordering = ["name"]

@@ -112,3 +112,23 @@ class TooManyOpen(Conflict):
         "You already have as many applications open in this fund as it allows; wait for "
         "their decision or payment."
     )
+
+
+class NothingOwed(Conflict):
+    code = "nothing_owed"
+    message = _("This application owes no money back.")
+
+
+class ReturnExceedsOwed(Conflict):
+    code = "return_exceeds_owed"
+    message = _("This is more than the application still owes.")
+
+
+class ReturnReferenceReused(Conflict):
+    code = "return_reference_reused"
+    message = _("A return with this bank reference was booked before, with another amount.")
+
+
+class MoneyOwed(Conflict):
+    code = "money_owed"
+    message = _("Unspent money is still owed: book its return or write it off before closing.")

@@ -290,6 +290,12 @@ class Application(FSMModelMixin, models.Model):
     def unspent_cents(self) -> int:
         return self.amount_requested_cents - (self.spent_cents or 0)
 
+    @property
+    def repayment_reference(self) -> str:
+        """What the applicant writes with a transfer of unspent money, so the treasurer
+        recognises it on the bank statement."""
+        return f"BUURTFONDS {self.pk} TERUG"
+
 
 class StatusChange(models.Model):
     """One step of an application's history: who moved it, when, from where to where, why."""

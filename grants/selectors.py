@@ -10,6 +10,7 @@ from ledger.models import ProjectAdministration
 from ledger.selectors import project_by_code
 
 from .errors import ProjectNotYours
+from .models import Application
 
 BOOK_ROLES = (Membership.Role.TREASURER, Membership.Role.BOARD)
 
@@ -68,3 +69,13 @@ def books_project(
     if not mine:
         raise ProjectNotYours()
     raise ProjectRequired()
+
+
+def repayment_account(application: Application) -> tuple[str, str] | None:
+    """The bank account unspent money goes back to: the cooperative's own, else its city
+    cooperative's (IBAN, account holder); None when neither has one yet."""
+    cooperative = application.fund.cooperative
+    for owner in (cooperative, cooperative.parent):
+        if owner is not None and owner.iban:
+            return owner.iban, owner.bank_account_name or owner.name
+    return None

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django_fsm import can_proceed
 
 from community.audit import audit_event, audit_log
+from community.iban import is_valid_iban, normalise_iban
 from community.models import (
     AuditEvent,
     Cooperative,
@@ -27,11 +28,12 @@ from community.models import (
 )
 from community.selectors import is_verified_resident, user_has_cooperative_role, user_has_role
 from ledger import postings
+from ledger.chart import GRANT_REFUNDS_RECEIVABLE
 from ledger.models import Earmark, FiscalPeriod, JournalEntry, ProjectAdministration
+from ledger.selectors import earmark_repayment
 from ledger.services import earmark_get_or_create, period_close, project_get_or_create
 
 from . import errors, tasks
-from .iban import is_valid_iban, normalise_iban
 from .models import Application, Fund, Priority, Receipt, StatusChange
 from .selectors import books_scope, cooperative_project_ref, holds_book_role
 
@@ -622,15 +624,87 @@ def application_report(
         application.report_summary = summary
         application.spent_cents = spent_cents
         if application.unspent_cents > 0:
+            # Owed, not yet back: the pot rises only when the treasurer books its arrival.
             _post_money(
                 application,
-                "unspent_return",
+                "unspent_claim",
                 cause="report",
                 actor=acting_user,
                 amount_cents=application.unspent_cents,
             )
+            pk = application.pk
+            transaction.on_commit(lambda: tasks.notify_repayment_due.delay(pk))
         _transition(
             application, "report", actor=acting_user, fields=["report_summary", "spent_cents"]
+        )
+    return application
+
+
+def application_return_book(
+    *, application: Application, acting_user: User, amount_cents: int, reference: str
+) -> tuple[Application, bool]:
+    """The treasurer books owed money that has arrived on the bank; only now is it back in
+    the pot. Idempotent by the bank's reference: booking the same reference and amount again
+    changes nothing (answers False); the same reference with another amount is refused."""
+    reference = reference.strip()
+    with transaction.atomic():
+        application = _locked(application)
+        _require_role(acting_user, application, Membership.Role.TREASURER)
+        cause = f"return:{reference}"
+        booked = _booked_return_cents(application, cause)
+        if booked is not None:
+            if booked != amount_cents:
+                raise errors.ReturnReferenceReused(extra={"amount_cents": booked})
+            return application, False
+        owed = earmark_repayment(application.earmark).owed_cents
+        if owed <= 0:
+            raise errors.NothingOwed()
+        if amount_cents > owed:
+            raise errors.ReturnExceedsOwed(extra={"owed_cents": owed})
+        _post_money(
+            application, "unspent_return", cause=cause, actor=acting_user, amount_cents=amount_cents
+        )
+        audit_log(
+            actor=acting_user,
+            action="application_return_booked",
+            obj=application,
+            data={"amount_cents": amount_cents, "reference": reference, "owed_cents": owed},
+        )
+    return application, True
+
+
+def _booked_return_cents(application: Application, cause: str) -> int | None:
+    entry = JournalEntry.objects.filter(
+        idempotency_key=f"application:{application.pk}:{cause}"
+    ).first()
+    if entry is None:
+        return None
+    return sum(
+        line.amount_cents
+        for line in entry.lines.all()
+        if line.side == line.Side.CREDIT and line.account.code == GRANT_REFUNDS_RECEIVABLE
+    )
+
+
+def application_write_off(
+    *, application: Application, acting_user: User, reason: str
+) -> Application:
+    """A board member writes off owed money that will not come: booked as a loss (the pot
+    never had it back, so it does not change), with the reason in the audit trail."""
+    with transaction.atomic():
+        application = _locked(application)
+        _require_role(acting_user, application, Membership.Role.BOARD)
+        owed = earmark_repayment(application.earmark).owed_cents
+        if owed <= 0:
+            raise errors.NothingOwed()
+        _post_money(
+            application, "write_off", cause="write-off", actor=acting_user, amount_cents=owed
+        )
+        audit_log(
+            actor=acting_user,
+            action="application_written_off",
+            obj=application,
+            data={"amount_cents": owed, "reason": reason[:500]},
         )
     return application
 
@@ -643,6 +717,9 @@ def application_close(
         application = _locked(application)
         _require_role(acting_user, application, Membership.Role.BOARD)
         _check_transition(application, "close")
+        owed = earmark_repayment(application.earmark).owed_cents
+        if owed > 0:
+            raise errors.MoneyOwed(extra={"owed_cents": owed})
         application.evaluation = evaluation
         application.evaluation_note = note
         application.follow_up = evaluation == Application.Evaluation.SUCCESSFUL

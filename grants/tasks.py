@@ -88,3 +88,49 @@ def notify_awaiting_payment(application_id: int) -> int:
 
     subject, body = in_both_languages(render)
     return send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
+
+
+@shared_task(acks_late=True)
+def notify_repayment_due(application_id: int) -> int:
+    """Tell the applicant how much unspent money to pay back, where, and with what reference."""
+    from ledger.selectors import earmark_repayment
+
+    from .models import Application
+    from .selectors import repayment_account
+
+    application = Application.objects.select_related(
+        "applicant", "fund__cooperative__parent", "earmark"
+    ).get(pk=application_id)
+    owed = earmark_repayment(application.earmark).owed_cents
+    if owed <= 0 or not application.applicant.email:
+        return 0
+    account = repayment_account(application)
+
+    def render() -> tuple[str, str]:
+        subject = _("Please pay back the unspent money of “%(title)s”") % {
+            "title": application.title
+        }
+        facts = {
+            "title": application.title,
+            "amount": f"{owed / 100:.2f}".replace(".", ","),
+            "reference": application.repayment_reference,
+        }
+        if account is None:
+            body = (
+                _(
+                    "Thank you for your report on “%(title)s”. EUR %(amount)s was not spent and goes "
+                    "back to the neighbourhood fund. The treasurer will tell you the account number; "
+                    "please use the reference “%(reference)s”."
+                )
+                % facts
+            )
+        else:
+            body = _(
+                "Thank you for your report on “%(title)s”. EUR %(amount)s was not spent and goes "
+                "back to the neighbourhood fund. Please transfer it to %(iban)s in the name of "
+                "%(holder)s, with the reference “%(reference)s”."
+            ) % {**facts, "iban": account[0], "holder": account[1]}
+        return subject, body
+
+    subject, body = in_both_languages(render)
+    return send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [application.applicant.email])

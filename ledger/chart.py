@@ -20,8 +20,10 @@ commitment                  4100 Verstrekte bijdragen;             2100 Te betal
 cancellation (commitment)   2100 Te betalen bijdragen;             4100 Verstrekte bijdragen;
                             9110 Onttrekking bestemmingsfondsen    pot
 payout                      2100 Te betalen bijdragen              1000 Bank
-unspent money returned      1300 Terug te ontvangen bijdragen;     4100 Verstrekte bijdragen;
+unspent money owed (report) 1300 Terug te ontvangen bijdragen     4100 Verstrekte bijdragen
+unspent money returned      1000 Bank;                             1300 Terug te ontvangen bijdr.;
                             9110 Onttrekking bestemmingsfondsen    pot
+owed money written off      4400 Oninbare terugvorderingen         1300 Terug te ontvangen bijdr.
 crowdfunding received       1100 Stripe-tussenrekening             8400 Crowdfunding
 processor fee               4300 Betalingskosten                   1100 Stripe-tussenrekening
 refund                      8400 Crowdfunding                      1100 Stripe-tussenrekening
@@ -38,6 +40,11 @@ A fund's balance follows from these accounts alone:
 available is the pot's balance, reserved the reserved account's, committed
 2100's, deposited the pot's credits from deposits, paid 2100's debits from
 payouts, returned the pot's credits from returns.
+
+Unspent money goes back into the pot only when it has arrived on the bank: the
+report claims it (1300, a receivable, lowering the grant's expense), the
+treasurer books its arrival, and a board member may write off what never comes
+(a loss; the pot is untouched, it never had the money).
 """
 
 from __future__ import annotations
@@ -64,6 +71,7 @@ INNOVATION_POT = "3200"
 INNOVATION_RESERVED = "3210"
 GRANTS = "4100"
 PAYMENT_FEES = "4300"
+BAD_DEBTS = "4400"
 ADDITION_TO_FUNDS = "9100"
 WITHDRAWAL_FROM_FUNDS = "9110"
 
@@ -112,6 +120,13 @@ CHART: tuple[ChartAccount, ...] = (
     ),
     ChartAccount(
         PAYMENT_FEES, "Betalingskosten", "expense", "", "Lasten: kosten beheer en administratie"
+    ),
+    ChartAccount(
+        BAD_DEBTS,
+        "Oninbare terugvorderingen",
+        "expense",
+        "",
+        "Lasten: besteed aan de doelstelling",
     ),
     ChartAccount(
         "8000", "Subsidie gemeente", "income", "subsidy", "Baten: subsidies van overheden"

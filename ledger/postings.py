@@ -49,10 +49,21 @@ APPLICATION_EVENTS: dict[str, Event] = {
         "Intrekking toekenning",
     ),
     "payout": Event(Kind.PAYOUT, ((chart.GRANTS_PAYABLE, chart.BANK),), "Uitbetaling"),
+    # The report claims the unspent money; only its arrival puts it back in the pot.
+    "unspent_claim": Event(
+        Kind.UNSPENT_CLAIM,
+        ((chart.GRANT_REFUNDS_RECEIVABLE, chart.GRANTS),),
+        "Terug te ontvangen bijdrage",
+    ),
     "unspent_return": Event(
         Kind.UNSPENT_RETURN,
-        ((chart.GRANT_REFUNDS_RECEIVABLE, chart.GRANTS), (chart.WITHDRAWAL_FROM_FUNDS, POT)),
-        "Niet bestede bijdrage terug",
+        ((chart.BANK, chart.GRANT_REFUNDS_RECEIVABLE), (chart.WITHDRAWAL_FROM_FUNDS, POT)),
+        "Niet bestede bijdrage terug ontvangen",
+    ),
+    "write_off": Event(
+        Kind.WRITE_OFF,
+        ((chart.BAD_DEBTS, chart.GRANT_REFUNDS_RECEIVABLE),),
+        "Afschrijving terugvordering",
     ),
 }
 _CROWDFUNDING = chart.INCOME_BY_SOURCE["crowdfunding"]

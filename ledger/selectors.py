@@ -319,3 +319,30 @@ def own_income_of_earmark(earmark: Earmark) -> dict[str, int]:
         .annotate(total=Sum(SIGNED))
     )
     return {r["account__source"]: -int(r["total"]) for r in rows}
+
+
+@dataclass(frozen=True)
+class Repayment:
+    """Unspent money an application owes back: what is still owed, what came back on the
+    bank (and is in the pot again) and what the board wrote off as a loss."""
+
+    owed_cents: int
+    returned_cents: int
+    written_off_cents: int
+
+
+def earmark_repayment(earmark: Earmark) -> Repayment:
+    """From the receivable account (1300) of one application's earmark, in one query."""
+    rows = (
+        JournalLine.objects.filter(earmark=earmark, account__code=chart.GRANT_REFUNDS_RECEIVABLE)
+        .values("entry__kind", "side")
+        .annotate(total=Sum("amount_cents"))
+    )
+    by = {(r["entry__kind"], r["side"]): int(r["total"]) for r in rows}
+    debit = sum(v for (_, side), v in by.items() if side == JournalLine.Side.DEBIT)
+    credit = sum(v for (_, side), v in by.items() if side == JournalLine.Side.CREDIT)
+    return Repayment(
+        owed_cents=debit - credit,
+        returned_cents=by.get((Kind.UNSPENT_RETURN, JournalLine.Side.CREDIT), 0),
+        written_off_cents=by.get((Kind.WRITE_OFF, JournalLine.Side.CREDIT), 0),
+    )

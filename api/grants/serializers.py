@@ -6,13 +6,17 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from community.iban import mask_iban
 from community.models import Cooperative, MemberOrganisation, Neighbourhood
-from grants.iban import mask_iban
 from grants.models import Application, Fund, Priority, Receipt, StatusChange
+from grants.selectors import repayment_account
 from grants.services import allowed_actions
 from ledger.chart import INCOME_BY_SOURCE
-from ledger.selectors import own_income_of_earmark, pot_balance
+from ledger.selectors import Repayment, earmark_repayment, own_income_of_earmark, pot_balance
 from voting.selectors import tally
+
+REPAYABLE = (Application.Status.REPORTED, Application.Status.CLOSED)
+NO_REPAYMENT = Repayment(owed_cents=0, returned_cents=0, written_off_cents=0)
 
 
 class BalanceSerializer(serializers.Serializer):
@@ -123,6 +127,17 @@ class TallySerializer(serializers.Serializer):
     paper = serializers.IntegerField(help_text="how many of the ballots were on paper")
 
 
+class RepaymentSerializer(serializers.Serializer):
+    """How the applicant pays unspent money back."""
+
+    owed_cents = serializers.IntegerField()
+    iban = serializers.CharField(
+        allow_null=True, help_text="the cooperative's account; null until it has one"
+    )
+    account_name = serializers.CharField(allow_null=True)
+    reference = serializers.CharField(help_text="to write with the transfer")
+
+
 class ApplicationSerializer(serializers.ModelSerializer):
     """Public fields; payee details only for the applicant and the cooperative's staff."""
 
@@ -139,6 +154,10 @@ class ApplicationSerializer(serializers.ModelSerializer):
     own_contribution_received_cents = serializers.SerializerMethodField()
     vote_closed = serializers.SerializerMethodField()
     receipts = serializers.SerializerMethodField()
+    owed_cents = serializers.SerializerMethodField()
+    returned_cents = serializers.SerializerMethodField()
+    written_off_cents = serializers.SerializerMethodField()
+    repayment = serializers.SerializerMethodField()
 
     class Meta:
         model = Application
@@ -146,6 +165,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
             "id", "fund", "title", "summary", "organisation", "status", "amount_requested_cents",
             "total_budget_cents", "own_contribution_cents", "own_contribution_received_cents", "priorities", "vote_opens_at",
             "vote_closes_at", "vote_closed", "tally", "decision", "topped_up_cents", "spent_cents", "report_summary",
+            "owed_cents", "returned_cents", "written_off_cents", "repayment",
             "evaluation", "follow_up", "payee_name", "payee_iban", "receipts", "allowed_actions", "history",
             "created_at",
         ]  # fmt: skip
@@ -194,6 +214,41 @@ class ApplicationSerializer(serializers.ModelSerializer):
         """Own income booked for this application (crowdfunding, donations...), from the ledger."""
         return sum(own_income_of_earmark(application.earmark).values())
 
+    def _repayment(self, application: Application) -> Repayment:
+        """Only reported applications can owe money back; the others cost no query."""
+        if application.status not in REPAYABLE:
+            return NO_REPAYMENT
+        cache: dict[int, Repayment] = self.__dict__.setdefault("_repayments", {})
+        if application.pk not in cache:
+            cache[application.pk] = earmark_repayment(application.earmark)
+        return cache[application.pk]
+
+    def get_owed_cents(self, application: Application) -> int:
+        """Unspent money reported but not yet back on the cooperative's bank account."""
+        return self._repayment(application).owed_cents
+
+    def get_returned_cents(self, application: Application) -> int:
+        """Unspent money that came back and is in the pot again."""
+        return self._repayment(application).returned_cents
+
+    def get_written_off_cents(self, application: Application) -> int:
+        """Owed money the board wrote off as a loss."""
+        return self._repayment(application).written_off_cents
+
+    @extend_schema_field(RepaymentSerializer(allow_null=True))
+    def get_repayment(self, application: Application) -> dict[str, Any] | None:
+        """For the applicant and the staff, while money is owed: where to pay it back."""
+        owed = self._repayment(application).owed_cents
+        if owed <= 0 or not self._private(application):
+            return None
+        iban, holder = repayment_account(application) or (None, None)
+        return {
+            "owed_cents": owed,
+            "iban": iban,
+            "account_name": holder,
+            "reference": application.repayment_reference,
+        }
+
     @extend_schema_field(ReceiptSerializer(many=True, allow_null=True))
     def get_receipts(self, application: Application) -> Any:
         if not self._private(application):
@@ -234,6 +289,19 @@ class ReportSerializer(serializers.Serializer):
     receipts = serializers.ListField(
         child=serializers.FileField(), required=False, default=list, max_length=20
     )
+
+
+class ReturnSerializer(serializers.Serializer):
+    amount_cents = serializers.IntegerField(min_value=1, max_value=10**10)
+    reference = serializers.RegexField(
+        r"^[^\x00-\x1f\x7f]*\S[^\x00-\x1f\x7f]*$",
+        max_length=100,
+        help_text="the bank's reference of the incoming transfer; booking it again changes nothing",
+    )
+
+
+class WriteOffSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500)
 
 
 class CloseSerializer(serializers.Serializer):

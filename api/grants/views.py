@@ -216,6 +216,31 @@ class ApplicationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
             filename=receipt.original_name,
         )
 
+    @extend_schema(
+        request=s.ReturnSerializer,
+        responses={201: s.ApplicationSerializer, 200: s.ApplicationSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def returns(self, request: Request, pk: str | None = None) -> Response:
+        """The treasurer books owed money that arrived: 201, or 200 when this bank reference
+        was booked before (nothing changes)."""
+        data = s.ReturnSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        application, booked = services.application_return_book(
+            application=self.get_object(), acting_user=acting_user(request), **data.validated_data
+        )
+        return self._answer(application, status.HTTP_201_CREATED if booked else status.HTTP_200_OK)
+
+    @extend_schema(request=s.WriteOffSerializer, responses=s.ApplicationSerializer)
+    @action(detail=True, methods=["post"], url_path="write-off")
+    def write_off(self, request: Request, pk: str | None = None) -> Response:
+        data = s.WriteOffSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        application = services.application_write_off(
+            application=self.get_object(), acting_user=acting_user(request), **data.validated_data
+        )
+        return self._answer(application)
+
     @extend_schema(request=s.CloseSerializer, responses=s.ApplicationSerializer)
     @action(detail=True, methods=["post"])
     def close(self, request: Request, pk: str | None = None) -> Response:

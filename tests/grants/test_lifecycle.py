@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from community.models import AuditEvent
 from grants import errors, services
 from grants.models import Application
-from ledger.selectors import earmark_balance, pot_balance
+from ledger.selectors import earmark_balance, earmark_repayment, pot_balance
 from tests.conftest import client_for
 from tests.grants.factories import (
     advance,
@@ -226,6 +226,15 @@ def test_unspent_money_returns_to_the_pot_exactly(fund):
             SimpleUploadedFile("bon.png", PNG, content_type="image/png"),
             SimpleUploadedFile("factuur.pdf", PDF, content_type="application/pdf"),
         ],
+    )
+    # Reported unspent money is owed, not yet in the pot.
+    assert pot_balance(fund.earmark) == before
+    assert earmark_repayment(application.earmark).owed_cents == 2_545
+    services.application_return_book(
+        application=application,
+        acting_user=treasurer_of(fund.cooperative),
+        amount_cents=2_545,
+        reference="NL-INCOMING-77",
     )
     after = pot_balance(fund.earmark)
     assert after.returned_cents - before.returned_cents == 2_545

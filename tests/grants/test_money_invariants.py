@@ -16,7 +16,7 @@ from backend.errors import DomainError
 from grants import services
 from grants.models import Application
 from ledger.errors import InsufficientFunds
-from ledger.selectors import pot_balance, trial_balance
+from ledger.selectors import Repayment, earmark_repayment, pot_balance, trial_balance
 from tests.concurrency import run_in_parallel
 from tests.grants.factories import board_of, make_application, make_fund, resident_of, treasurer_of
 
@@ -56,6 +56,9 @@ class FundMachine(RuleBasedStateMachine):
         self.board = board_of(self.fund.cooperative)
         self.treasurer = treasurer_of(self.fund.cooperative)
         self.residents = [resident_of(self.fund) for _ in range(2)]
+        # Money the machine itself saw come back or written off, per application.
+        self.returned: dict[int, int] = {}
+        self.written_off: dict[int, int] = {}
 
     def teardown(self) -> None:
         transaction.set_rollback(True)
@@ -132,6 +135,39 @@ class FundMachine(RuleBasedStateMachine):
         )
 
     @precondition(lambda self: self.applications)
+    @rule(i=st.integers(0, 7), share=st.integers(1, 100), ref=st.integers(0, 2))
+    def return_money(self, i, share, ref):
+        """The treasurer books part or all of what is owed (references may repeat)."""
+        a = self._pick(i, "reported")
+        owed = a.unspent_cents - self.returned.get(a.pk, 0) - self.written_off.get(a.pk, 0)
+        amount = max(1, owed * share // 100)
+        reference = f"BANK-{a.pk}-{ref}"
+        try:
+            with transaction.atomic():
+                _, booked = services.application_return_book(
+                    application=a, acting_user=self.treasurer, amount_cents=amount,
+                    reference=reference,
+                )  # fmt: skip
+        except DomainError:
+            return
+        if booked:
+            self.returned[a.pk] = self.returned.get(a.pk, 0) + amount
+
+    @precondition(lambda self: self.applications)
+    @rule(i=st.integers(0, 7))
+    def write_off(self, i):
+        a = self._pick(i, "reported")
+        owed = a.unspent_cents - self.returned.get(a.pk, 0) - self.written_off.get(a.pk, 0)
+        try:
+            with transaction.atomic():
+                services.application_write_off(
+                    application=a, acting_user=self.board, reason="vertrokken"
+                )
+        except DomainError:
+            return
+        self.written_off[a.pk] = self.written_off.get(a.pk, 0) + owed
+
+    @precondition(lambda self: self.applications)
     @rule(i=st.integers(0, 7))
     def close(self, i):
         a = self._pick(i, "reported")
@@ -173,7 +209,21 @@ class FundMachine(RuleBasedStateMachine):
         def total(*states):
             return sum(a.amount_requested_cents for a in apps if a.status in states)
 
-        returned = sum(a.unspent_cents for a in apps if a.status in ("reported", "closed"))
+        # Only money that came back is in the pot; the rest is owed or written off.
+        returned = sum(self.returned.values())
+        for a in apps:
+            owed = (
+                a.unspent_cents - self.returned.get(a.pk, 0) - self.written_off.get(a.pk, 0)
+                if a.status in ("reported", "closed")
+                else 0
+            )
+            assert earmark_repayment(a.earmark) == Repayment(
+                owed_cents=owed,
+                returned_cents=self.returned.get(a.pk, 0),
+                written_off_cents=self.written_off.get(a.pk, 0),
+            )
+            if a.status == "closed":
+                assert owed == 0
         balance = pot_balance(self.fund.earmark)
         assert balance.reserved_cents == total("voting")
         assert balance.committed_cents == total("approved")

@@ -4,7 +4,7 @@ import pytest
 
 from ledger import postings
 from ledger.models import JournalEntry
-from ledger.selectors import earmark_balance, pot_balance
+from ledger.selectors import Repayment, earmark_balance, earmark_repayment, pot_balance
 from tests.ledger.factories import application, pot
 
 pytestmark = pytest.mark.django_db
@@ -96,16 +96,27 @@ def test_commitment_payout_and_unspent_return(fund):
     assert lines_of(payout) == [("1000", "C", 40_000), ("2100", "D", 40_000)]
     assert balance(fund)["paid_cents"] == 40_000 and balance(fund)["committed_cents"] == 0
 
-    back = postings.post_event(
-        postings.APPLICATION_EVENTS["unspent_return"],
+    claim = postings.post_event(
+        postings.APPLICATION_EVENTS["unspent_claim"],
         earmark=app,
         amount_cents=2_550,
         idempotency_key="a:report",
     )
+    assert lines_of(claim) == [("1300", "D", 2_550), ("4100", "C", 2_550)]
+    # Owed is not back: the pot has not got it yet.
+    assert balance(fund)["available_cents"] == 1_460_000
+    assert earmark_repayment(app).owed_cents == 2_550
+
+    back = postings.post_event(
+        postings.APPLICATION_EVENTS["unspent_return"],
+        earmark=app,
+        amount_cents=2_550,
+        idempotency_key="a:return:BANK-1",
+    )
     assert lines_of(back) == [
-        ("1300", "D", 2_550),
+        ("1000", "D", 2_550),
+        ("1300", "C", 2_550),
         ("3100", "C", 2_550),
-        ("4100", "C", 2_550),
         ("9110", "D", 2_550),
     ]
     assert balance(fund) == {
@@ -118,6 +129,37 @@ def test_commitment_payout_and_unspent_return(fund):
     }
     assert earmark_balance(app).paid_cents == 40_000
     assert earmark_balance(app).returned_cents == 2_550
+    assert earmark_repayment(app) == Repayment(
+        owed_cents=0, returned_cents=2_550, written_off_cents=0
+    )
+
+
+def test_a_write_off_is_a_loss_and_leaves_the_pot_alone(fund):
+    app = application(fund)
+    postings.post_reservation(application=app, amount_cents=40_000, idempotency_key="a:submit")
+    for event in ("commitment", "payout"):
+        postings.post_event(
+            postings.APPLICATION_EVENTS[event], earmark=app, amount_cents=40_000,
+            idempotency_key=f"a:{event}",
+        )  # fmt: skip
+    postings.post_event(
+        postings.APPLICATION_EVENTS["unspent_claim"],
+        earmark=app,
+        amount_cents=40_000,
+        idempotency_key="a:report",
+    )
+    before = balance(fund)
+    off = postings.post_event(
+        postings.APPLICATION_EVENTS["write_off"],
+        earmark=app,
+        amount_cents=40_000,
+        idempotency_key="a:write-off",
+    )
+    assert lines_of(off) == [("1300", "C", 40_000), ("4400", "D", 40_000)]
+    assert balance(fund) == before
+    assert earmark_repayment(app) == Repayment(
+        owed_cents=0, returned_cents=0, written_off_cents=40_000
+    )
 
 
 def test_cancellation_gives_a_commitment_back_to_the_pot(fund):

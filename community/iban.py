@@ -2,6 +2,9 @@
 
 import re
 
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
 _LENGTHS = {"NL": 18, "BE": 16, "DE": 22, "FR": 27, "LU": 20, "ES": 24, "IT": 27, "GB": 22}
 
 
@@ -26,3 +29,9 @@ def mask_iban(raw: str) -> str:
         return "*" * len(iban)
     masked = iban[:4] + "*" * (len(iban) - 8) + iban[-4:]
     return " ".join(masked[i : i + 4] for i in range(0, len(masked), 4))
+
+
+def validate_iban(raw: str) -> None:
+    """Model-field validator: a blank value passes (the field says whether it is required)."""
+    if raw and not is_valid_iban(raw):
+        raise ValidationError(_("Enter a valid IBAN."), code="invalid_iban")

@@ -1,11 +1,21 @@
 from django.contrib import admin
+from django.contrib.auth.views import LoginView
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from api.client import throttled_login
+
 urlpatterns = [
     path("", RedirectView.as_view(url="/api/v1/docs/", permanent=False)),
+    # Every login form spends the same per-address budget as the API's token endpoint;
+    # django-axes locks a username out from an address after repeated failures.
+    path("admin/login/", throttled_login(admin.site.login)),
     path("admin/", admin.site.urls),
     path("api/v1/", include("api.urls")),
+    path(
+        "api-auth/login/",
+        throttled_login(LoginView.as_view(template_name="rest_framework/login.html")),
+    ),
     path("api-auth/", include("rest_framework.urls")),
 ]
 

@@ -37,7 +37,7 @@ PORT = 8765
 
 
 def setup_data(voters: int, applications: int) -> dict:
-    from rest_framework.authtoken.models import Token
+    from knox.models import AuthToken
 
     from community.models import Cooperative, Neighbourhood, User
     from community.services import membership_grant, residence_codes_issue, residency_verify
@@ -94,7 +94,7 @@ def setup_data(voters: int, applications: int) -> dict:
             own_contribution_cents=10_000,
         )
         app_ids.append(vote_open(application=application, acting_user=applicant).pk)
-    tokens = [Token.objects.create(user=resident(f"voter{i}")).key for i in range(voters)]
+    tokens = [AuthToken.objects.create(user=resident(f"voter{i}"))[1] for i in range(voters)]
     return {"fund": fund.pk, "applicant": applicant.pk, "applications": app_ids, "tokens": tokens}
 
 

@@ -40,7 +40,8 @@ class TokenRequestSerializer(serializers.Serializer):
 
 
 class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField()
+    token = serializers.CharField(help_text='send as "Authorization: Token <token>"')
+    expiry = serializers.DateTimeField(help_text="after this the token no longer works")
 
 
 class RegisterSerializer(serializers.Serializer):

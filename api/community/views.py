@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from django.contrib.auth import authenticate
+from django.contrib.auth.signals import user_logged_in
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
+from knox.models import AuthToken
 from rest_framework import generics, status, viewsets
-from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -18,6 +19,7 @@ from community import selectors, services
 from community.errors import InvalidCredentials, NotCoordinator
 from community.models import Membership, Neighbourhood, ResidenceCode, Wijk
 
+from ..authentication import ExpiringTokenAuthentication
 from ..permissions import acting_user
 from . import serializers as s
 
@@ -37,8 +39,39 @@ class TokenView(APIView):
         user = authenticate(request._request, **data.validated_data)
         if user is None or not user.is_active:
             raise InvalidCredentials()
-        token, _created = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        # A token per login (per device), valid for REST_KNOX's TOKEN_TTL; only its digest
+        # is stored, so the plain token is in this answer and nowhere else.
+        instance, token = AuthToken.objects.create(user=user)
+        # As a form login does: django-axes clears this username's failures from this
+        # address, and last_login is set.
+        user_logged_in.send(sender=type(user), request=request._request, user=user)
+        return Response({"token": token, "expiry": instance.expiry})
+
+
+class LogoutView(APIView):
+    """Revoke the token this request was made with."""
+
+    permission_classes = [IsAuthenticated]
+    authentication_classes = [ExpiringTokenAuthentication]
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request: Request) -> Response:
+        assert isinstance(request.auth, AuthToken)
+        request.auth.delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LogoutAllView(APIView):
+    """Revoke every token of the user (a lost phone, a password that leaked)."""
+
+    permission_classes = [IsAuthenticated]
+    authentication_classes = [ExpiringTokenAuthentication]
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request: Request) -> Response:
+        user = acting_user(request)
+        AuthToken.objects.filter(user=user).delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class RegisterView(APIView):

@@ -4,6 +4,7 @@ Every value comes from an environment variable (read with django-environ); the
 module per environment only changes defaults and switches security on.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -26,7 +27,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "axes",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -47,6 +49,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into its 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "backend.urls"
@@ -85,6 +89,27 @@ elif env.bool("DATABASE_SERVER_SIDE_BINDING", default=True):
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "community.User"
+# django-axes first: after repeated failures it refuses a username from one address before
+# the password is even checked (api/client.py says what the address is).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
+# Username and address together: nobody can lock a resident out (say during a vote) from
+# elsewhere, and one address cannot guess one password forever.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "api.client.client_address"
+AXES_USERNAME_CALLABLE = "api.client.login_username"
+AXES_LOCKOUT_CALLABLE = "api.client.login_locked_out"
+# Failed attempts are kept in the database (shared by every process, the SQLite demo
+# included) until a success or the cool-off clears them; successful logins are not logged.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_DISABLE_ACCESS_LOG = True
+AXES_SENSITIVE_PARAMETERS = ["password", "password1", "password2", "new_password1", "new_password2"]
+AXES_VERBOSE = False
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -142,11 +167,12 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # The guarantee that every vote window settles, whatever happened to its own task.
 CELERY_BEAT_SCHEDULE = {
     "settle-due-vote-windows": {"task": "voting.tasks.sweep_due_windows", "schedule": 60.0},
+    "purge-expired-tokens": {"task": "community.tasks.purge_expired_tokens", "schedule": 3600.0},
 }
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "api.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     # Deny by default: every view names who may use it.
@@ -168,6 +194,15 @@ REST_FRAMEWORK = {
         "auth": env("THROTTLE_AUTH_RATE", default="20/minute"),
         "verify": env("THROTTLE_VERIFY_RATE", default="10/minute"),
     },
+}
+
+# API tokens (django-rest-knox): kept as SHA-512 digests, valid this many days, revoked by
+# auth/logout/ (this one) and auth/logout-all/ (every token of the user).
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=env.int("API_TOKEN_TTL_DAYS", default=30)),
+    "AUTO_REFRESH": False,
+    "AUTH_HEADER_PREFIX": "Token",
+    "TOKEN_PREFIX": "bf_",
 }
 
 SPECTACULAR_SETTINGS = {
@@ -194,4 +229,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    # django-axes would log each failed login's username with its address; the audit
+    # trail keeps the username alone.
+    "loggers": {"axes": {"level": "ERROR"}},
 }

@@ -32,20 +32,6 @@ def test_register_then_token_then_me(api):
     assert AuditEvent.objects.filter(action="user_registered", object_id=str(me["id"])).exists()
 
 
-def test_the_same_token_is_returned_on_each_login(api, user):
-    first = api.post(
-        "/api/v1/auth/token/",
-        {"username": user.username, "password": "a-long-test-password-42"},
-        format="json",
-    )
-    second = api.post(
-        "/api/v1/auth/token/",
-        {"username": user.username, "password": "a-long-test-password-42"},
-        format="json",
-    )
-    assert first.json()["token"] == second.json()["token"]
-
-
 def test_duplicate_username_is_refused_case_insensitively(api, user):
     response = api.post(
         "/api/v1/auth/register/",

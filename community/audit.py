@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db import models
 
-from .models import AuditEvent, User
+from .models import AuditEvent, Cooperative, Neighbourhood, User
 
 # Keys that must never reach the audit trail, whatever a caller passes.
 _SECRET_KEYS = frozenset(
@@ -42,4 +42,30 @@ def audit_event(
         object_type=obj._meta.label_lower if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
         data=clean,
+        cooperative_id=cooperative_of(obj),
     )
+
+
+def cooperative_of(obj: models.Model | None) -> int | None:
+    """The cooperative an object belongs to: its own, its fund's or application's, or the
+    neighbourhood cooperative covering its buurt. None for city-wide objects."""
+    if obj is None:
+        return None
+    if isinstance(obj, Cooperative):
+        return obj.pk
+    for path in ("cooperative_id", "fund", "application"):
+        value = getattr(obj, path, None)
+        if path == "cooperative_id" and value is not None:
+            return int(value)
+        if isinstance(value, models.Model):
+            return cooperative_of(value)
+    neighbourhood = getattr(obj, "neighbourhood", None)
+    if isinstance(neighbourhood, Neighbourhood):
+        return (
+            Cooperative.objects.filter(
+                neighbourhoods=neighbourhood, kind=Cooperative.Kind.NEIGHBOURHOOD
+            )
+            .values_list("pk", flat=True)
+            .first()
+        )
+    return None

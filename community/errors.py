@@ -40,3 +40,11 @@ class InvalidCredentials(DomainError):
 class NotResident(DomainError):
     code = "not_resident"
     message = _("You are not a verified resident yet: redeem the code from your letter first.")
+
+
+class NotStructureAdmin(Forbidden):
+    code = "not_structure_admin"
+    message = _(
+        "Only a board member of the city cooperative may change cooperatives, roles and "
+        "representatives."
+    )

@@ -82,3 +82,19 @@ def staff_cooperative_ids(*, user: User | AnonymousUser) -> set[int] | None:
         Membership.objects.filter(user=user, active=True).values_list("cooperative_id", flat=True)
     )
     return ids | set(Cooperative.objects.filter(parent_id__in=ids).values_list("pk", flat=True))
+
+
+def is_structure_admin(*, user: User | AnonymousUser) -> bool:
+    """Who may change cooperatives, the buurten they cover, roles and representatives:
+    a superuser or a board member of the city cooperative."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return (
+        user.is_superuser
+        or Membership.objects.filter(
+            user=user,
+            role=Membership.Role.BOARD,
+            cooperative__kind=Cooperative.Kind.CITY,
+            active=True,
+        ).exists()
+    )

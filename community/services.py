@@ -20,13 +20,14 @@ from .audit import audit_log
 from .errors import (
     NotCoordinator,
     NotResident,
+    NotStructureAdmin,
     ResidenceCodeExpired,
     ResidenceCodeInvalid,
     ResidenceCodeUsed,
     UsernameTaken,
 )
 from .models import Cooperative, Membership, Neighbourhood, ResidenceCode, Residency, User
-from .selectors import user_has_role
+from .selectors import is_structure_admin, user_has_role
 
 # No 0/O, 1/I/L, 2/Z, 5/S, 8/B: codes are typed over from paper by people of all ages.
 CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
@@ -107,6 +108,8 @@ def membership_grant(
     *, user: User, cooperative: Cooperative, role: str, acting_user: User | None
 ) -> Membership:
     """Give ``user`` a role in ``cooperative``, with access to the admin for that role."""
+    if acting_user is not None and not is_structure_admin(user=acting_user):
+        raise NotStructureAdmin()
     with transaction.atomic():
         membership, created = Membership.objects.get_or_create(
             user=user, cooperative=cooperative, role=role, defaults={"active": True}
@@ -125,6 +128,39 @@ def membership_grant(
                 obj=membership,
                 data={"user": user.username, "cooperative": cooperative.slug, "role": role},
             )
+    return membership
+
+
+def membership_end(*, membership: Membership, acting_user: User | None) -> Membership:
+    """End a role. When it was the person's last, they lose the admin (a superuser keeps it);
+    the role's admin group goes when they hold that role nowhere else."""
+    if acting_user is not None and not is_structure_admin(user=acting_user):
+        raise NotStructureAdmin()
+    with transaction.atomic():
+        membership = Membership.objects.select_for_update().get(pk=membership.pk)
+        user = User.objects.select_for_update().get(pk=membership.user_id)
+        if not membership.active:
+            return membership
+        membership.active = False
+        membership.save(update_fields=["active"])
+        others = Membership.objects.filter(user=user, active=True)
+        if not others.filter(role=membership.role).exists():
+            user.groups.remove(role_group(membership.role))
+        admin_removed = not others.exists() and user.is_staff and not user.is_superuser
+        if admin_removed:
+            user.is_staff = False
+            user.save(update_fields=["is_staff"])
+        audit_log(
+            actor=acting_user,
+            action="membership_ended",
+            obj=membership,
+            data={
+                "user": user.username,
+                "cooperative": membership.cooperative.slug,
+                "role": membership.role,
+                "admin_access_removed": admin_removed,
+            },
+        )
     return membership
 
 

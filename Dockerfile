@@ -17,6 +17,7 @@ COPY grants ./grants
 COPY voting ./voting
 COPY ledger ./ledger
 COPY api ./api
+COPY payments ./payments
 COPY locale ./locale
 COPY manage.py ./
 RUN pip install --no-cache-dir . \

@@ -14,6 +14,7 @@ router.register("neighbourhoods", community.NeighbourhoodViewSet, basename="neig
 router.register("funds", grants.FundViewSet, basename="fund")
 router.register("priorities", grants.PriorityViewSet, basename="priority")
 router.register("applications", grants.ApplicationViewSet, basename="application")
+router.register("topups", grants.TopUpViewSet, basename="topup")
 
 urlpatterns = [
     path("auth/token/", community.TokenView.as_view(), name="auth-token"),
@@ -25,6 +26,7 @@ urlpatterns = [
     path("residents/verify/", community.VerifyResidencyView.as_view(), name="residents-verify"),
     path("voting-codes/", community.ResidenceCodeListView.as_view(), name="voting-codes"),
     path("health/", views.health, name="health"),
+    path("stripe/webhook/", grants.StripeWebhookView.as_view(), name="stripe-webhook"),
     path("ledger/accounts/", ledger.AccountList.as_view(), name="ledger-accounts"),
     path("ledger/entries/", ledger.EntryList.as_view(), name="ledger-entries"),
     path("ledger/trial-balance/", ledger.TrialBalanceView.as_view(), name="ledger-trial-balance"),

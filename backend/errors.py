@@ -50,3 +50,14 @@ class Forbidden(DomainError):
 class NotFound(DomainError):
     status_code = 404
     code = "not_found"
+
+
+class Unavailable(DomainError):
+    """Something we depend on (Stripe, mostly) is down: nothing was half-done, try again."""
+
+    status_code = 503
+    code = "unavailable"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.extra = {"retryable": True, **self.extra}

@@ -98,3 +98,18 @@ def is_structure_admin(*, user: User | AnonymousUser) -> bool:
             active=True,
         ).exists()
     )
+
+
+def role_cooperative_ids(*, user: User | AnonymousUser, role: str) -> set[int] | None:
+    """Cooperatives where ``user`` holds ``role`` (with the members below a city
+    cooperative); ``None`` means all of them (superusers)."""
+    if not user.is_authenticated:
+        return set()
+    if user.is_superuser:
+        return None
+    ids = set(
+        Membership.objects.filter(user=user, role=role, active=True).values_list(
+            "cooperative_id", flat=True
+        )
+    )
+    return ids | set(Cooperative.objects.filter(parent_id__in=ids).values_list("pk", flat=True))

@@ -6,7 +6,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from .models import Application, Fund, Priority, Receipt, StatusChange
+from .models import Application, Fund, Priority, Receipt, StatusChange, StripeEvent, TopUp
 
 
 @admin.register(Fund)
@@ -75,3 +75,28 @@ class ApplicationAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(TopUp)
+class TopUpAdmin(admin.ModelAdmin):
+    """Top-ups change only through Stripe's events and the refund tasks."""
+
+    list_display = ["id", "application", "amount_cents", "status", "created_at"]
+    list_filter = ["status"]
+    readonly_fields = [f.name for f in TopUp._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(StripeEvent)
+class StripeEventAdmin(TopUpAdmin):
+    list_display = ["event_id", "type", "object_id", "received_at", "outcome"]
+    list_filter = ["type"]
+    readonly_fields = [f.name for f in StripeEvent._meta.fields]

@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from backend.errors import Conflict, DomainError, Forbidden
+from backend.errors import Conflict, DomainError, Forbidden, Unavailable
 
 
 class TransitionNotAllowed(Conflict):
@@ -132,3 +132,28 @@ class ReturnReferenceReused(Conflict):
 class MoneyOwed(Conflict):
     code = "money_owed"
     message = _("Unspent money is still owed: book its return or write it off before closing.")
+
+
+class TopUpOutOfRange(DomainError):
+    code = "topup_out_of_range"
+    message = _("A top-up must be a whole number of cents between the minimum and the maximum.")
+
+
+class NotAcceptingTopUps(Conflict):
+    code = "not_accepting_topups"
+    message = _("This application takes top-ups only while it is in voting, approved or paid.")
+
+
+class TopUpExceedsNeed(Conflict):
+    code = "topup_exceeds_need"
+    message = _("This is more than the application still lacks.")
+
+
+class PaymentProviderUnavailable(Unavailable):
+    code = "payment_provider_unavailable"
+    message = _("The payment provider cannot be reached. Nothing was charged; please try again.")
+
+
+class SignatureRejected(DomainError):
+    code = "signature_invalid"
+    message = _("The Stripe signature is missing, wrong or too old.")

@@ -100,6 +100,22 @@ class Fund(models.Model):
             "approved and unpaid at once, so nobody can hold the whole pot."
         ),
     )
+    cap_topups_at_need = models.BooleanField(
+        _("top-ups only up to what is lacking"),
+        default=True,
+        help_text=_(
+            "Refuse top-ups beyond the total budget minus the grant and the own contributions "
+            "received or pending."
+        ),
+    )
+    keep_topups_if_ended = models.BooleanField(
+        _("keep top-ups of plans that do not go ahead"),
+        default=False,
+        help_text=_(
+            "Keep a top-up in the fund instead of refunding it when its plan is rejected, "
+            "withdrawn or cancelled, if the donor agreed to that when paying."
+        ),
+    )
     earmark = models.OneToOneField(
         Earmark, on_delete=models.PROTECT, related_name="fund", verbose_name=_("earmark")
     )
@@ -352,3 +368,108 @@ class Receipt(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+class TopUp(FSMModelMixin, models.Model):
+    """Money anyone adds to an application through Stripe (crowdfunding, an own source).
+
+    Created before Stripe is called (its idempotency key stored first), pending once the
+    PaymentIntent exists, then decided by Stripe's webhook events. The donor's e-mail address
+    is never public; their name only when they chose ``show_name``.
+    """
+
+    class Status(models.TextChoices):
+        CREATED = "created", _("created")
+        PENDING = "pending", _("pending")
+        SUCCEEDED = "succeeded", _("succeeded")
+        FAILED = "failed", _("failed")
+        REFUND_PENDING = "refund_pending", _("refund pending")
+        REFUNDED = "refunded", _("refunded")
+        REFUND_FAILED = "refund_failed", _("refund failed")
+
+    application = models.ForeignKey(
+        Application, on_delete=models.PROTECT, related_name="topups", verbose_name=_("application")
+    )
+    amount_cents = models.PositiveBigIntegerField(_("amount (cents)"))
+    email = models.EmailField(_("e-mail address"))
+    display_name = models.CharField(_("name shown"), max_length=100, blank=True)
+    show_name = models.BooleanField(_("show the name"), default=False)
+    keep_if_cancelled = models.BooleanField(
+        _("may stay in the fund if the plan does not go ahead"), default=False
+    )
+    status = FSMField(_("status"), default=Status.CREATED, choices=Status.choices, protected=True)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=100, unique=True)
+    payment_intent_id = models.CharField(
+        _("Stripe PaymentIntent"), max_length=255, null=True, blank=True, unique=True
+    )
+    fee_cents = models.PositiveBigIntegerField(_("processor fee (cents)"), null=True, blank=True)
+    refund_id = models.CharField(_("Stripe refund"), max_length=255, blank=True)
+    refund_attempts = models.PositiveSmallIntegerField(_("refund attempts"), default=0)
+    failure = models.CharField(_("why it failed"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("top-up")
+        verbose_name_plural = _("top-ups")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_cents__gte=1), name="grants_topup_positive"),
+        ]
+        indexes = [models.Index(fields=["application", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.amount_cents / 100:.2f} → {self.application_id}"
+
+    @transition(field=status, source=Status.CREATED, target=Status.PENDING)
+    def open(self) -> None: ...
+
+    @transition(field=status, source=[Status.CREATED, Status.PENDING], target=Status.FAILED)
+    def fail(self) -> None: ...
+
+    # A failed attempt may still succeed later on the same PaymentIntent (another method).
+    @transition(
+        field=status,
+        source=[Status.CREATED, Status.PENDING, Status.FAILED],
+        target=Status.SUCCEEDED,
+    )
+    def succeed(self) -> None: ...
+
+    @transition(
+        field=status,
+        source=[Status.SUCCEEDED, Status.REFUND_FAILED],
+        target=Status.REFUND_PENDING,
+    )
+    def refund(self) -> None: ...
+
+    @transition(
+        field=status, source=[Status.REFUND_PENDING, Status.REFUND_FAILED], target=Status.REFUNDED
+    )
+    def refunded(self) -> None: ...
+
+    @transition(field=status, source=Status.REFUND_PENDING, target=Status.REFUND_FAILED)
+    def refund_fail(self) -> None: ...
+
+    @property
+    def public_name(self) -> str:
+        return self.display_name if self.show_name and self.display_name else ""
+
+
+class StripeEvent(models.Model):
+    """Each Stripe webhook event, stored once (its id is unique) with what it did. Only the
+    fields we read are kept, never card or customer details."""
+
+    event_id = models.CharField(_("event"), max_length=255, unique=True)
+    type = models.CharField(_("type"), max_length=100)
+    object_id = models.CharField(_("object"), max_length=255, blank=True)
+    created = models.DateTimeField(_("created by Stripe"), null=True, blank=True)
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+    outcome = models.CharField(_("outcome"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = _("Stripe event")
+        verbose_name_plural = _("Stripe events")
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event_id}"

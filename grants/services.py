@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django_fsm import can_proceed
 
+from backend.queue import enqueue_on_commit
 from community.audit import audit_event, audit_log
 from community.iban import is_valid_iban, normalise_iban
 from community.models import (
@@ -518,9 +519,12 @@ def applications_decide(*, decisions: Sequence[Decision]) -> None:
 
 
 def _notify_on_commit(application_id: int, *, awaiting_payment: bool) -> None:
-    transaction.on_commit(lambda: tasks.notify_decision.delay(application_id))
+    enqueue_on_commit(tasks.notify_decision, application_id)
     if awaiting_payment:
-        transaction.on_commit(lambda: tasks.notify_awaiting_payment.delay(application_id))
+        enqueue_on_commit(tasks.notify_awaiting_payment, application_id)
+    else:
+        # Rejected: the plan does not go ahead, so its top-ups go back to their donors.
+        enqueue_on_commit(tasks.refund_topups, application_id)
 
 
 def application_withdraw(
@@ -534,6 +538,7 @@ def application_withdraw(
         if application.status == Application.Status.VOTING:
             _post_money(application, "release", cause="withdraw", actor=acting_user)
         _transition(application, "withdraw", actor=acting_user, reason=reason)
+        enqueue_on_commit(tasks.refund_topups, application.pk)
     return application
 
 
@@ -560,8 +565,8 @@ def application_cancel(
         _check_transition(application, "cancel")
         _post_money(application, "cancellation", cause="cancel", actor=acting_user)
         _transition(application, "cancel", actor=acting_user, reason=reason)
-        pk = application.pk
-        transaction.on_commit(lambda: tasks.notify_decision.delay(pk))
+        enqueue_on_commit(tasks.notify_decision, application.pk)
+        enqueue_on_commit(tasks.refund_topups, application.pk)
     return application
 
 
@@ -632,8 +637,7 @@ def application_report(
                 actor=acting_user,
                 amount_cents=application.unspent_cents,
             )
-            pk = application.pk
-            transaction.on_commit(lambda: tasks.notify_repayment_due.delay(pk))
+            enqueue_on_commit(tasks.notify_repayment_due, application.pk)
         _transition(
             application, "report", actor=acting_user, fields=["report_summary", "spent_cents"]
         )

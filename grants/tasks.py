@@ -134,3 +134,26 @@ def notify_repayment_due(application_id: int) -> int:
 
     subject, body = in_both_languages(render)
     return send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [application.applicant.email])
+
+
+@shared_task(acks_late=True)
+def refund_topups(application_id: int) -> int:
+    """A plan did not go ahead: its top-ups go back (idempotent)."""
+    from .topups import topups_refund
+
+    return topups_refund(application_id=application_id)
+
+
+@shared_task(acks_late=True)
+def refund_topup(topup_id: int) -> bool:
+    from .topups import topup_refund
+
+    return topup_refund(topup_id=topup_id)
+
+
+@shared_task(acks_late=True)
+def sweep_topups() -> dict[str, int]:
+    """Every five minutes (beat): what lost tasks and crashed requests left behind."""
+    from .topups import topups_sweep
+
+    return topups_sweep()

@@ -208,3 +208,30 @@ def post_reservation(
             actor_id=actor_id,
             on=on,
         )
+
+
+def post_crowdfunding(
+    *,
+    earmark: Earmark,
+    amount_cents: int,
+    fee_cents: int,
+    idempotency_key: str,
+    description: str,
+) -> JournalEntry:
+    """A succeeded card or iDEAL payment: the processor's clearing account gets the amount
+    net of its fee, the fee is an expense, and the whole amount is crowdfunding income
+    earmarked for the application (an own source of its contribution)."""
+    if not 0 <= fee_cents <= amount_cents:
+        raise LedgerError(extra={"fee_cents": fee_cents})
+    project = earmark.pot.project
+    lines = [Line(_CROWDFUNDING, C, amount_cents, earmark=earmark, project=project)]
+    if amount_cents - fee_cents:
+        lines.append(Line(_CLEARING, D, amount_cents - fee_cents, earmark=earmark, project=project))
+    if fee_cents:
+        lines.append(Line(chart.PAYMENT_FEES, D, fee_cents, earmark=earmark, project=project))
+    return entry_post(
+        lines=lines,
+        idempotency_key=idempotency_key,
+        kind=Kind.CROWDFUNDING,
+        description=description,
+    )

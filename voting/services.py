@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from backend.errors import NotFound
+from backend.queue import enqueue_on_commit
 from community.audit import audit_log
 from community.models import MemberOrganisation, Membership, Neighbourhood, Residency, User
 from community.selectors import user_has_role
@@ -45,9 +46,8 @@ def vote_open(*, application: Application, acting_user: User) -> Application:
     vote window: settling is scheduled for its close, and subscribed residents hear of it."""
     with transaction.atomic():
         application = grants.application_submit(application=application, acting_user=acting_user)
-        pk, closes_at = application.pk, application.vote_closes_at
-        transaction.on_commit(lambda: tasks.settle_window.apply_async(args=[pk], eta=closes_at))
-        transaction.on_commit(lambda: tasks.notify_vote_opened.delay(pk))
+        enqueue_on_commit(tasks.settle_window, application.pk, eta=application.vote_closes_at)
+        enqueue_on_commit(tasks.notify_vote_opened, application.pk)
     return application
 
 
@@ -331,9 +331,7 @@ def paper_ballot_record(
         transaction.on_commit(
             lambda: audit_log(actor=coordinator, action=action, obj=application, data=audit)
         )
-        transaction.on_commit(
-            lambda: tasks.notify_paper_ballot.delay(application_id, resident.pk, form_number)
-        )
+        enqueue_on_commit(tasks.notify_paper_ballot, application_id, resident.pk, form_number)
     return cast
 
 

@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from community.iban import mask_iban
 from community.models import Cooperative, MemberOrganisation, Neighbourhood
-from grants.models import Application, Fund, Priority, Receipt, StatusChange
+from grants.models import Application, Fund, Priority, Receipt, StatusChange, TopUp
 from grants.selectors import repayment_account
 from grants.services import allowed_actions
 from ledger.chart import INCOME_BY_SOURCE
@@ -138,6 +138,14 @@ class RepaymentSerializer(serializers.Serializer):
     reference = serializers.CharField(help_text="to write with the transfer")
 
 
+class PublicTopUpSerializer(serializers.Serializer):
+    """A succeeded top-up as anyone sees it: the amount, and the donor's name only when
+    they chose to show it."""
+
+    amount_cents = serializers.IntegerField()
+    name = serializers.CharField(help_text='the donor\'s name, or "anonymous"')
+
+
 class ApplicationSerializer(serializers.ModelSerializer):
     """Public fields; payee details only for the applicant and the cooperative's staff."""
 
@@ -158,6 +166,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
     returned_cents = serializers.SerializerMethodField()
     written_off_cents = serializers.SerializerMethodField()
     repayment = serializers.SerializerMethodField()
+    topups = serializers.SerializerMethodField()
 
     class Meta:
         model = Application
@@ -166,7 +175,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
             "total_budget_cents", "own_contribution_cents", "own_contribution_received_cents", "priorities", "vote_opens_at",
             "vote_closes_at", "vote_closed", "tally", "decision", "topped_up_cents", "spent_cents", "report_summary",
             "owed_cents", "returned_cents", "written_off_cents", "repayment",
-            "evaluation", "follow_up", "payee_name", "payee_iban", "receipts", "allowed_actions", "history",
+            "evaluation", "follow_up", "topups", "payee_name", "payee_iban", "receipts", "allowed_actions", "history",
             "created_at",
         ]  # fmt: skip
 
@@ -209,6 +218,16 @@ class ApplicationSerializer(serializers.ModelSerializer):
     def get_topped_up_cents(self, application: Application) -> int:
         """Crowdfunding received for this application, from the ledger."""
         return own_income_of_earmark(application.earmark).get("crowdfunding", 0)
+
+    @extend_schema_field(PublicTopUpSerializer(many=True))
+    def get_topups(self, application: Application) -> list[dict[str, Any]]:
+        """Succeeded top-ups, newest first (never an e-mail address)."""
+        topups = getattr(application, "succeeded_topups", None)
+        if topups is None:
+            topups = application.topups.filter(status=TopUp.Status.SUCCEEDED)
+        return [
+            {"amount_cents": t.amount_cents, "name": t.public_name or "anonymous"} for t in topups
+        ]
 
     def get_own_contribution_received_cents(self, application: Application) -> int:
         """Own income booked for this application (crowdfunding, donations...), from the ledger."""
@@ -307,3 +326,39 @@ class WriteOffSerializer(serializers.Serializer):
 class CloseSerializer(serializers.Serializer):
     evaluation = serializers.ChoiceField(choices=Application.Evaluation.choices)
     note = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+
+
+class TopUpCreateSerializer(serializers.Serializer):
+    amount_cents = serializers.IntegerField(
+        min_value=1, max_value=10**9, help_text="between TOPUP_MIN_CENTS and TOPUP_MAX_CENTS"
+    )
+    email = serializers.EmailField(help_text="for the receipt; never shown")
+    display_name = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, default=""
+    )
+    show_name = serializers.BooleanField(required=False, default=False)
+    keep_if_cancelled = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="the donor agrees the money may stay in the fund if the plan does not go ahead",
+    )
+
+
+class TopUpCreatedSerializer(serializers.Serializer):
+    topup_id = serializers.IntegerField()
+    client_secret = serializers.CharField(help_text="for Stripe.js to confirm the payment")
+    publishable_key = serializers.CharField()
+
+
+class TopUpSerializer(serializers.ModelSerializer):
+    """A top-up as the treasurer sees it."""
+
+    fund = serializers.IntegerField(source="application.fund_id")
+
+    class Meta:
+        model = TopUp
+        fields = [
+            "id", "application", "fund", "amount_cents", "fee_cents", "status", "email",
+            "display_name", "show_name", "keep_if_cancelled", "failure", "refund_attempts",
+            "created_at", "updated_at",
+        ]  # fmt: skip

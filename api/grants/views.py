@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.db.models import Q, QuerySet
+from django.conf import settings
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django_filters import rest_framework as filters
@@ -17,11 +18,16 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
 
-from community.selectors import staff_cooperative_ids
-from grants import services
-from grants.models import Application, Fund, Priority, Receipt
+from community.models import Membership
+from community.selectors import role_cooperative_ids, staff_cooperative_ids
+from grants import services, topups
+from grants.errors import PaymentProviderUnavailable, SignatureRejected
+from grants.models import Application, Fund, Priority, Receipt, TopUp
 from ledger.selectors import pot_balance
+from payments import gateway
 from voting import services as voting_services
 
 from ..permissions import acting_user
@@ -99,9 +105,11 @@ class ApplicationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
     serializer_class = s.ApplicationSerializer
     filterset_class = ApplicationFilter
     parser_classes = [JSONParser, MultiPartParser, FormParser]
+    throttle_scope: str | None = None  # set per action (top-ups)
 
     def get_permissions(self) -> list:
-        return [AllowAny()] if self.action in ("list", "retrieve") else [IsAuthenticated()]
+        public = ("list", "retrieve", "topups")
+        return [AllowAny()] if self.action in public else [IsAuthenticated()]
 
     def get_queryset(self) -> QuerySet[Application]:
         if getattr(self, "swagger_fake_view", False):
@@ -120,7 +128,16 @@ class ApplicationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
         return (
             Application.objects.filter(visible)
             .select_related("fund", "organisation")
-            .prefetch_related("priorities", "history__actor", "history__application")
+            .prefetch_related(
+                "priorities",
+                "history__actor",
+                "history__application",
+                Prefetch(
+                    "topups",
+                    queryset=TopUp.objects.filter(status=TopUp.Status.SUCCEEDED),
+                    to_attr="succeeded_topups",
+                ),
+            )
             .order_by("-created_at", "-id")
         )
 
@@ -216,6 +233,28 @@ class ApplicationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
             filename=receipt.original_name,
         )
 
+    @extend_schema(request=s.TopUpCreateSerializer, responses={201: s.TopUpCreatedSerializer})
+    @action(
+        detail=True,
+        methods=["post"],
+        throttle_classes=[ScopedRateThrottle],
+        throttle_scope="topup",
+    )
+    def topups(self, request: Request, pk: str | None = None) -> Response:
+        """Anyone adds money: answers what Stripe.js needs to take the payment (iDEAL or card).
+        The payment's outcome arrives by Stripe's webhook."""
+        data = s.TopUpCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        topup, intent = topups.topup_create(
+            application_id=self.get_object().pk, **data.validated_data
+        )
+        body = {
+            "topup_id": topup.pk,
+            "client_secret": intent.client_secret,
+            "publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
+        }
+        return Response(body, status=status.HTTP_201_CREATED)
+
     @extend_schema(
         request=s.ReturnSerializer,
         responses={201: s.ApplicationSerializer, 200: s.ApplicationSerializer},
@@ -265,3 +304,51 @@ class Viewer:
         if self.user.pk in (application.applicant_id, application.entered_by_id):
             return True
         return self.staff is None or application.fund.cooperative_id in self.staff
+
+
+class TopUpFilter(filters.FilterSet):
+    fund = WholeNumberFilter(field_name="application__fund")
+    application = WholeNumberFilter(field_name="application")
+    status = filters.ChoiceFilter(choices=TopUp.Status.choices)
+
+    class Meta:
+        model = TopUp
+        fields = ["fund", "application", "status"]
+
+
+class TopUpViewSet(viewsets.ReadOnlyModelViewSet):
+    """Top-ups with their state, for the treasurers of the funds' cooperatives."""
+
+    serializer_class = s.TopUpSerializer
+    filterset_class = TopUpFilter
+    permission_classes = [IsAuthenticated]
+
+    def get_queryset(self) -> QuerySet[TopUp]:
+        if getattr(self, "swagger_fake_view", False):
+            return TopUp.objects.none()
+        queryset = TopUp.objects.select_related("application").order_by("-created_at", "-id")
+        ids = role_cooperative_ids(user=self.request.user, role=Membership.Role.TREASURER)
+        return queryset if ids is None else queryset.filter(application__fund__cooperative__in=ids)
+
+
+class StripeWebhookView(APIView):
+    """Stripe's signed events. The signature is checked on the raw body; each event takes
+    effect once. Events we do not handle are acknowledged and stored."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list[type] = []
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={200: OpenApiTypes.OBJECT})
+    def post(self, request: Request) -> Response:
+        try:
+            event = gateway.event_verify(
+                request._request.body, request.headers.get("Stripe-Signature")
+            )
+        except gateway.SignatureInvalid:
+            raise SignatureRejected() from None
+        try:
+            outcome = topups.stripe_event_record(event)
+        except gateway.GatewayUnavailable:
+            # Nothing stored: Stripe delivers the event again later.
+            raise PaymentProviderUnavailable() from None
+        return Response({"received": True, "outcome": outcome})

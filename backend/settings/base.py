@@ -148,6 +148,11 @@ STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="https://api.stripe.com")
+STRIPE_PAYMENT_METHOD_TYPES = env.list("STRIPE_PAYMENT_METHOD_TYPES", default=["ideal", "card"])
+STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=1)
+# A top-up is between these amounts (cents): 1 and 5,000 euros by default.
+TOPUP_MIN_CENTS = env.int("TOPUP_MIN_CENTS", default=100)
+TOPUP_MAX_CENTS = env.int("TOPUP_MAX_CENTS", default=500_000)
 
 DEMO_PASSWORD = env("DEMO_PASSWORD", default=None)
 
@@ -168,6 +173,8 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "settle-due-vote-windows": {"task": "voting.tasks.sweep_due_windows", "schedule": 60.0},
     "purge-expired-tokens": {"task": "community.tasks.purge_expired_tokens", "schedule": 3600.0},
+    # Top-ups left in created, refunds to make, retry or confirm.
+    "sweep-topups": {"task": "grants.tasks.sweep_topups", "schedule": 300.0},
 }
 
 REST_FRAMEWORK = {
@@ -193,6 +200,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "auth": env("THROTTLE_AUTH_RATE", default="20/minute"),
         "verify": env("THROTTLE_VERIFY_RATE", default="10/minute"),
+        # Card testing with stolen cards tries many small payments from one address.
+        "topup": env("THROTTLE_TOPUP_RATE", default="10/hour"),
     },
 }
 

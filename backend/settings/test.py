@@ -15,5 +15,14 @@ CELERY_BROKER_URL = ""
 PRIVATE_MEDIA_ROOT = env.path("PRIVATE_MEDIA_ROOT", default=BASE_DIR / "var" / "test-private")
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,  # noqa: F405
-    "DEFAULT_THROTTLE_RATES": {"auth": "1000/minute", "verify": "1000/minute"},
+    "DEFAULT_THROTTLE_RATES": {
+        "auth": "1000/minute",
+        "verify": "1000/minute",
+        "topup": "1000/minute",
+    },
 }
+STRIPE_SECRET_KEY = "sk_test_buurtfonds"
+STRIPE_PUBLISHABLE_KEY = "pk_test_buurtfonds"
+STRIPE_WEBHOOK_SECRET = "whsec_test_buurtfonds"
+STRIPE_API_BASE = "http://127.0.0.1:9"  # nothing listens: a test that forgets its stub fails
+STRIPE_MAX_NETWORK_RETRIES = 0

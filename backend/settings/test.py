@@ -1,7 +1,7 @@
 """Settings for the test suite: SQLite unless DATABASE_URL points at PostgreSQL."""
 
 from .base import *  # noqa: F403
-from .base import BASE_DIR, env
+from .base import BASE_DIR, database_settings, env
 
 DEBUG = False
 SECRET_KEY = "test-only-not-secret"
@@ -17,3 +17,13 @@ REST_FRAMEWORK = {
     **REST_FRAMEWORK,  # noqa: F405
     "DEFAULT_THROTTLE_RATES": {"auth": "1000/minute", "verify": "1000/minute"},
 }
+
+if env("DATABASE_OWNER_URL", default=""):
+    # The suite's queries run as DATABASE_URL's role, as web and worker do. pytest-django
+    # creates, migrates and flushes the test database as the owner (tests/conftest.py), and
+    # the tests that need the owner (TRUNCATE; the triggers behind the privileges) use this
+    # alias, which points at the same test database.
+    DATABASES = {
+        "default": database_settings("DATABASE_URL"),
+        "owner": {**database_settings("DATABASE_OWNER_URL"), "TEST": {"MIRROR": "default"}},
+    }

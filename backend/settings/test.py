@@ -12,6 +12,9 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_BROKER_URL = ""
+# Nothing is collected for the tests (the deployment test collects into a directory of its
+# own), so WhiteNoise has no directory to look for.
+STATIC_ROOT = None
 PRIVATE_MEDIA_ROOT = env.path("PRIVATE_MEDIA_ROOT", default=BASE_DIR / "var" / "test-private")
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,  # noqa: F405

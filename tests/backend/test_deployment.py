@@ -197,3 +197,93 @@ def test_the_private_media_volume_is_writable_by_the_containers_user():
     for name in ("migrate", "web", "worker", "beat"):
         assert "private-media:/data/private" in SERVICES[name]["volumes"], name
         assert SERVICES[name]["environment"]["PRIVATE_MEDIA_ROOT"] == "/data/private", name
+
+
+APP_SERVICES = ("migrate", "web", "worker", "beat")
+
+
+def _readme_variables() -> dict[str, str]:
+    """The README's configuration table: variable name -> its row."""
+    readme = (ROOT / "README.md").read_text()
+    table = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    return {
+        m.group(1): m.group(0) for m in re.finditer(r"^\| `([A-Z][A-Z0-9_]+)` \|.*$", table, re.M)
+    }
+
+
+def test_each_app_service_passes_check_deploy_with_its_compose_environment():
+    """What web, worker, beat and migrate would load at start, with only compose's values."""
+    checks = {
+        name: subprocess.Popen(
+            [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+            cwd=ROOT,
+            env=process_environment(service_environment(name)),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )  # fmt: skip
+        for name in APP_SERVICES
+    }
+    for name, process in checks.items():
+        output = process.communicate(timeout=60)[0]
+        assert process.returncode == 0, f"{name}: {output}"
+
+
+def test_compose_refuses_to_start_without_each_secret():
+    for secret in OPERATOR:
+        without = {k: v for k, v in OPERATOR.items() if k != secret}
+        with pytest.raises(LookupError, match=secret):
+            for name in ("postgres", *APP_SERVICES):
+                service_environment(name, without)
+
+
+def test_every_variable_of_the_readme_reaches_the_app_containers():
+    readme = _readme_variables()
+    assert "DJANGO_DEBUG" in readme and "production settings ignore it" in readme["DJANGO_DEBUG"]
+    needed = set(readme) - {"DJANGO_DEBUG", "DATABASE_OWNER_URL"}
+    for name in APP_SERVICES:
+        missing = needed - set(service_environment(name))
+        assert not missing, f"{name} lacks {sorted(missing)}"
+
+
+def test_web_worker_and_beat_start_once_migrate_has_succeeded_as_the_owner():
+    assert set(SERVICES) == {"postgres", "redis", *APP_SERVICES}
+    postgres = service_environment("postgres")
+    owner = postgres["POSTGRES_USER"]
+    migrate = SERVICES["migrate"]
+    assert migrate["command"] == ["python", "manage.py", "migrate", "--noinput"]
+    assert migrate["restart"] == "no"
+    assert migrate["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert urlsplit(service_environment("migrate")["DATABASE_OWNER_URL"]).username == owner
+    for name in ("web", "worker", "beat"):
+        service = SERVICES[name]
+        assert service["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+        assert service["depends_on"]["postgres"]["condition"] == "service_healthy"
+        assert service["depends_on"]["redis"]["condition"] == "service_healthy"
+        assert "migrate" not in " ".join(service["command"]), name
+        # Only migrate knows the owner's password.
+        environment = service_environment(name)
+        assert "DATABASE_OWNER_URL" not in environment, name
+        assert OPERATOR["POSTGRES_PASSWORD"] not in "".join(environment.values()), name
+        assert environment["DJANGO_SETTINGS_MODULE"] == "backend.settings.production"
+    assert "celery -A backend worker" in " ".join(SERVICES["worker"]["command"])
+    assert "celery -A backend beat" in " ".join(SERVICES["beat"]["command"])
+    for name in ("postgres", "redis", "web"):
+        assert "healthcheck" in SERVICES[name], name
+
+
+def test_the_postgres_service_creates_the_role_the_app_connects_as():
+    app_role = urlsplit(service_environment("web")["DATABASE_URL"]).username
+    assert app_role != service_environment("postgres")["POSTGRES_USER"]
+    assert SERVICES["postgres"]["environment"]["POSTGRES_APP_PASSWORD"].startswith(
+        "${POSTGRES_APP_PASSWORD:?"
+    )
+    mounts = dict(v.split(":", 1) for v in SERVICES["postgres"]["volumes"])
+    initdb = next(
+        host for host, target in mounts.items() if target.startswith("/docker-entrypoint-initdb.d")
+    )
+    scripts = sorted((ROOT / initdb).glob("*.sh"))
+    assert scripts and all(os.access(script, os.X_OK) for script in scripts)
+    sql = "\n".join(script.read_text() for script in scripts)
+    assert re.search(rf"CREATE ROLE {app_role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE", sql)
+    assert "$POSTGRES_APP_PASSWORD" in sql

@@ -8,6 +8,9 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends gettext \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --create-home --uid 1000 buurtfonds
+# The private media volume's mount point, owned by the app's user: a new named volume takes
+# this ownership, so the app can write uploaded receipts into it.
+RUN mkdir -p /data/private && chown buurtfonds:buurtfonds /data/private
 
 WORKDIR /app
 COPY pyproject.toml README.md ./

@@ -88,6 +88,9 @@ _PERIOD = FiscalPeriod._meta.db_table
 # SQLSTATEs raised by migration 0002's triggers: closed period, closed account.
 PERIOD_CLOSED_SQLSTATE = "BF001"
 ACCOUNT_CLOSED_SQLSTATE = "BF002"
+# First key of the advisory lock that a close and the postings into its period share (the
+# second is year * 100 + month); migration 0006's trigger uses the same number ("LEDG").
+PERIOD_LOCK_SPACE = 1279607879
 # Account codes never change their id, so each process remembers them. Whether an
 # account is open is checked on every posting: by PostgreSQL's trigger, or here.
 _account_id_cache: dict[str, int] = {}
@@ -283,8 +286,10 @@ def period_close(*, year: int, month: int, actor_id: int | None) -> FiscalPeriod
     """Close a month that has ended: nothing posts into it afterwards. Closing twice is
     harmless; the current month and later ones cannot be closed.
 
-    On PostgreSQL the entry table is locked in SHARE mode for the close: postings
-    in flight finish first, and none starts until the close is committed.
+    On PostgreSQL the close holds the period's advisory lock exclusively; every posting
+    takes it shared (a trigger, migration 0006) before checking that its period is open.
+    Postings in flight into the month finish first, and none starts until the close is
+    committed. A table lock would do the same, but the application's role may not take one.
     """
     today = timezone.localdate()
     if (year, month) >= (today.year, today.month):
@@ -292,7 +297,9 @@ def period_close(*, year: int, month: int, actor_id: int | None) -> FiscalPeriod
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                cursor.execute(f"LOCK TABLE {_ENTRY} IN SHARE MODE")
+                cursor.execute(
+                    "SELECT pg_advisory_xact_lock(%s, %s)", [PERIOD_LOCK_SPACE, year * 100 + month]
+                )
         period, _ = FiscalPeriod.objects.get_or_create(year=year, month=month)
         period = FiscalPeriod.objects.select_for_update().get(pk=period.pk)
         if period.closed_at is None:

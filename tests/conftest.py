@@ -3,6 +3,8 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connections
+from django.test import TransactionTestCase
 from rest_framework.test import APIClient
 
 from community.models import Neighbourhood, Wijk
@@ -17,6 +19,54 @@ from tests.community.factories import (
 )
 
 ON_POSTGRES = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+# With DATABASE_OWNER_URL the suite runs as the application's role, and the owner of the
+# tables is the "owner" alias; with one role both are "default".
+OWNER_ALIAS = "owner" if "owner" in settings.DATABASES else "default"
+AS_OWNER = sorted({"default", OWNER_ALIAS})  # django_db(databases=AS_OWNER) to use the owner
+_APP_LOGIN = {key: settings.DATABASES["default"].get(key) for key in ("USER", "PASSWORD")}
+
+
+def _connect_default_as(alias_login: dict) -> None:
+    """Reconnect the default alias (every thread's next connection) with another role."""
+    if OWNER_ALIAS == "default":
+        return
+    connections["default"].close()
+    connections["default"].settings_dict.update(alias_login)
+
+
+def _owner_login() -> dict:
+    return {key: settings.DATABASES[OWNER_ALIAS].get(key) for key in ("USER", "PASSWORD")}
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings):
+    """pytest-django creates and migrates the test database: the owner does that."""
+    _connect_default_as(_owner_login())
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup):
+    """The tests run as the application's role; the owner drops the database at the end."""
+    _connect_default_as(_APP_LOGIN)
+    yield
+    _connect_default_as(_owner_login())
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _flush_as_owner():
+    """A test with real transactions ends by emptying every table (TRUNCATE): the owner's."""
+    original = TransactionTestCase._fixture_teardown
+
+    def fixture_teardown(self):
+        _connect_default_as(_owner_login())
+        try:
+            original(self)
+        finally:
+            _connect_default_as(_APP_LOGIN)
+
+    TransactionTestCase._fixture_teardown = fixture_teardown
+    yield
+    TransactionTestCase._fixture_teardown = original
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

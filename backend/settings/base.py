@@ -38,10 +38,13 @@ INSTALLED_APPS = [
     "grants",
     "voting",
     "api",
+    "backend",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Serves the admin's and Swagger UI's files from STATIC_ROOT (production has no other server).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -72,20 +75,31 @@ TEMPLATES = [
     },
 ]
 
-# SQLite file by default (the embedded demo); PostgreSQL when DATABASE_URL is set.
-DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # IMMEDIATE takes the write lock at BEGIN, so two writers queue instead of
-    # failing with "database is locked" when a read lock is upgraded.
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"transaction_mode": "IMMEDIATE", "timeout": 20}
-    )
-elif env.bool("DATABASE_SERVER_SIDE_BINDING", default=True):
-    # psycopg 3 sends parameters apart from the SQL and prepares statements it sees
-    # repeatedly: the ledger's posting statement then skips parsing and planning.
-    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
+
+def database_settings(variable: str) -> dict:
+    """A database connection from a URL variable: SQLite file by default (the embedded
+    demo), PostgreSQL when the variable is a postgres:// URL."""
+    database = env.db(variable, default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        # IMMEDIATE takes the write lock at BEGIN, so two writers queue instead of
+        # failing with "database is locked" when a read lock is upgraded.
+        database.setdefault("OPTIONS", {}).update({"transaction_mode": "IMMEDIATE", "timeout": 20})
+    elif env.bool("DATABASE_SERVER_SIDE_BINDING", default=True):
+        # psycopg 3 sends parameters apart from the SQL and prepares statements it sees
+        # repeatedly: the ledger's posting statement then skips parsing and planning.
+        database.setdefault("OPTIONS", {})["server_side_binding"] = True
+    return database
+
+
+# DATABASE_URL is the application's role: web, worker and beat connect as it, and it may not
+# change or remove the books (backend/roles.py). DATABASE_OWNER_URL, given only where
+# migrations run, is the role that owns the tables: this process then connects as the owner
+# and, after migrating, grants DATABASE_URL's role what the application needs. Without it
+# one role owns and uses the tables.
+DATABASES = {"default": database_settings("DATABASE_URL")}
+DATABASE_APP_ROLE = DATABASES["default"].get("USER", "")
+if env("DATABASE_OWNER_URL", default=""):
+    DATABASES["default"] = database_settings("DATABASE_OWNER_URL")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "community.User"

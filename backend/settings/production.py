@@ -1,5 +1,6 @@
 """Deployment: PostgreSQL, Redis broker, HTTPS only. Refuses to start without secrets."""
 
+import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
@@ -36,5 +37,11 @@ SESSION_COOKIE_AGE = 30 * 60
 SESSION_SAVE_EVERY_REQUEST = True
 PASSWORD_RESET_TIMEOUT = 60 * 60
 X_FRAME_OPTIONS = "DENY"
-# EMAIL_URL, e.g. smtp+tls://user:password@mail.example.org:587
-vars().update(env.email_url("EMAIL_URL", default="smtp://localhost:25"))
+# EMAIL_URL, e.g. smtp+tls://user:password@mail.example.org:587; empty means the default.
+vars().update(environ.Env.email_url_config(env("EMAIL_URL", default="") or "smtp://localhost:25"))
+# Compressed copies and content hashes in the names, made by collectstatic when the image is
+# built; WhiteNoise serves them with far-future cache headers.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}

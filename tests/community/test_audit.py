@@ -1,12 +1,12 @@
 """The audit trail only grows: nobody edits or deletes an event, not even with raw SQL."""
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connections, transaction
 
 from community.audit import audit_log
 from community.models import AuditEvent
 from tests.community.factories import UserFactory
-from tests.conftest import client_for
+from tests.conftest import AS_OWNER, OWNER_ALIAS, client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -39,16 +39,19 @@ def test_a_permission_denial_is_audited(coordinator_b, rivierenwijk):
 
 
 @pytest.mark.postgres
-def test_the_database_rejects_update_and_delete_of_audit_events(user):
-    event = audit_log(actor=user, action="residency_verified", data={"n": 1})
+@pytest.mark.django_db(transaction=True, databases=AS_OWNER)
+def test_the_database_rejects_update_and_delete_of_audit_events_even_for_the_owner():
+    """The application's role may not even try (tests/backend/test_database_roles.py); the
+    trigger refuses whoever may."""
+    event = audit_log(actor=UserFactory(), action="residency_verified", data={"n": 1})
     for sql in (
         "UPDATE community_auditevent SET action = 'forged' WHERE id = %s",
         "DELETE FROM community_auditevent WHERE id = %s",
     ):
         with (
             pytest.raises(IntegrityError, match="append-only"),
-            transaction.atomic(),
-            connection.cursor() as cursor,
+            transaction.atomic(using=OWNER_ALIAS),
+            connections[OWNER_ALIAS].cursor() as cursor,
         ):
             cursor.execute(sql, [event.pk])
     event.refresh_from_db()

@@ -10,6 +10,7 @@ from ledger import errors
 from ledger.models import Account, JournalEntry, JournalLine
 from ledger.selectors import trial_balance
 from ledger.services import Line, entry_post, entry_reverse, period_close
+from tests.conftest import AS_OWNER, OWNER_ALIAS
 
 pytestmark = pytest.mark.django_db
 
@@ -147,27 +148,6 @@ class TestDatabaseGuards:
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         assert JournalLine.objects.filter(entry_id=entry_id).count() == 2
 
-    @pytest.mark.parametrize(
-        "sql",
-        [
-            "UPDATE ledger_journalline SET amount_cents = 1",
-            "DELETE FROM ledger_journalline",
-            "UPDATE ledger_journalentry SET description = 'forged'",
-            "DELETE FROM ledger_journalentry",
-        ],
-    )
-    def test_update_and_delete_are_rejected(self, sql):
-        from django.db import IntegrityError, transaction
-
-        post(GOOD)
-        with (
-            pytest.raises(IntegrityError, match="append-only"),
-            transaction.atomic(),
-            connection.cursor() as c,
-        ):
-            c.execute(sql)
-        assert JournalLine.objects.filter(amount_cents=500).count() == 2
-
     def test_zero_amount_and_other_currency_are_rejected_by_constraints(self):
         from django.db import IntegrityError, transaction
 
@@ -192,6 +172,32 @@ class TestDatabaseGuards:
             connection.cursor() as cursor,
         ):
             self._raw_entry(cursor, "raw-5")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, databases=AS_OWNER)
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE ledger_journalline SET amount_cents = 1",
+        "DELETE FROM ledger_journalline",
+        "UPDATE ledger_journalentry SET description = 'forged'",
+        "DELETE FROM ledger_journalentry",
+    ],
+)
+def test_update_and_delete_are_rejected_even_for_the_owner(sql):
+    """The application's role may not even try (tests/backend/test_database_roles.py); the
+    triggers refuse whoever may."""
+    from django.db import IntegrityError, connections, transaction
+
+    post(GOOD)
+    with (
+        pytest.raises(IntegrityError, match="append-only"),
+        transaction.atomic(using=OWNER_ALIAS),
+        connections[OWNER_ALIAS].cursor() as c,
+    ):
+        c.execute(sql)
+    assert JournalLine.objects.filter(amount_cents=500).count() == 2
 
 
 def test_the_admin_shows_entries_but_cannot_change_them(client, django_user_model):

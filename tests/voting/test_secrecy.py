@@ -19,7 +19,7 @@ import pytest
 import time_machine
 from django.core import mail
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, connections
 from rest_framework.test import APIClient
 
 from community.models import Neighbourhood, Wijk
@@ -29,10 +29,11 @@ from grants.models import Fund
 from ledger.services import chart_install
 from tests.community.factories import CooperativeFactory, MembershipFactory, UserFactory
 from tests.community.factories import make_resident as verified
+from tests.conftest import AS_OWNER, OWNER_ALIAS
 from voting import seal
 from voting.models import Participation
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, databases=AS_OWNER)]
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 KEEP = {"django_migrations", "django_content_type", "auth_permission"}
@@ -41,7 +42,7 @@ KEEP = {"django_migrations", "django_content_type", "auth_permission"}
 def _reset_database() -> None:
     """Empty every table and restart every sequence, so both runs start from the same bytes."""
     tables = [t for t in connection.introspection.table_names() if t not in KEEP]
-    with connection.cursor() as cursor:
+    with connections[OWNER_ALIAS].cursor() as cursor:  # TRUNCATE is the owner's
         quoted = ", ".join(connection.ops.quote_name(t) for t in tables)
         cursor.execute(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
     install_places(Wijk, Neighbourhood)

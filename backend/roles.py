@@ -1,0 +1,65 @@
+"""The database defends the books against the application.
+
+web, worker and beat connect as the application's role (DATABASE_URL); migrations run as the
+role that owns the tables (DATABASE_OWNER_URL). After every ``migrate`` the owner grants the
+application's role what it needs and nothing more:
+
+- SELECT, INSERT, UPDATE and DELETE on ordinary tables, and the sequences behind their ids;
+- only SELECT and INSERT on journal entries, journal lines and audit events, so that neither
+  a bug nor an attacker holding the application's password can rewrite history. Triggers
+  refuse the same (ledger migration 0002, community migration 0002), but an owner can switch
+  triggers off: the application's role owns nothing;
+- on audit events, UPDATE of the actor column alone: deleting a user forgets who acted
+  (``on_delete=SET_NULL``), and the trigger lets that change through and no other;
+- TRUNCATE on no table at all;
+- the same on tables that later migrations create (default privileges).
+
+With one role (no DATABASE_OWNER_URL, or SQLite) this does nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import apps as global_apps
+from django.conf import settings
+from django.db import connections
+
+# Models whose rows are written once and never changed or removed.
+APPEND_ONLY = ("ledger.JournalEntry", "ledger.JournalLine", "community.AuditEvent")
+
+
+def application_role_grant(*, using: str = "default", apps: Any = global_apps) -> bool:
+    """Grant the application's role its privileges; False when there is no separate role."""
+    connection = connections[using]
+    role = settings.DATABASE_APP_ROLE
+    if connection.vendor != "postgresql" or not role:
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_user, current_schema()")
+        current_user, schema = cursor.fetchone()
+        if role == current_user:
+            return False
+        q = connection.ops.quote_name
+        app, schema = q(role), q(schema)
+        append_only = ", ".join(q(apps.get_model(label)._meta.db_table) for label in APPEND_ONLY)
+        audit = apps.get_model("community", "AuditEvent")._meta
+        dml = "SELECT, INSERT, UPDATE, DELETE"
+        for sql in (
+            f"GRANT {dml} ON ALL TABLES IN SCHEMA {schema} TO {app}",
+            f"REVOKE TRUNCATE, REFERENCES, TRIGGER ON ALL TABLES IN SCHEMA {schema} FROM {app}",
+            f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {app}",
+            f"ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} GRANT {dml} ON TABLES TO {app}",
+            f"ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} GRANT USAGE, SELECT ON SEQUENCES TO {app}",
+            # Revoking a table's privilege revokes its column privileges too: this goes first.
+            f"REVOKE ALL ON {append_only} FROM {app}",
+            f"GRANT SELECT, INSERT ON {append_only} TO {app}",
+            f"GRANT UPDATE ({q(audit.get_field('actor').column)}) ON {q(audit.db_table)} TO {app}",
+        ):
+            cursor.execute(sql)
+    return True
+
+
+def grant_after_migrate(*, using: str, apps: Any = global_apps, **kwargs: Any) -> None:
+    """post_migrate receiver: every migrate ends with the privileges as described above."""
+    application_role_grant(using=using, apps=apps)

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -127,6 +128,23 @@ class MembershipAdmin(StructureAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def get_form(  # type: ignore[override]
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form = super().get_form(request, obj, change, **kwargs)
+
+        class NotYourself(form):  # type: ignore[valid-type, misc]
+            def clean(self) -> dict[str, Any]:
+                data = super().clean()
+                user = data.get("user")
+                if user is not None and user.pk == request.user.pk and not user.is_superuser:
+                    raise ValidationError(
+                        _("Another board member of the city cooperative must grant your roles.")
+                    )
+                return data
+
+        return NotYourself
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         form.instance = membership_grant(

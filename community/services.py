@@ -110,18 +110,22 @@ def membership_grant(
     """Give ``user`` a role in ``cooperative``, with access to the admin for that role."""
     if acting_user is not None and not is_structure_admin(user=acting_user):
         raise NotStructureAdmin()
+    if acting_user is not None and acting_user.pk == user.pk and not acting_user.is_superuser:
+        # A city board member may not make themselves treasurer too: another must grant it.
+        raise NotStructureAdmin(code="own_role")
     with transaction.atomic():
         membership, created = Membership.objects.get_or_create(
             user=user, cooperative=cooperative, role=role, defaults={"active": True}
         )
-        if not membership.active:
+        reactivated = not created and not membership.active
+        if reactivated:
             membership.active = True
             membership.save(update_fields=["active"])
-        if not user.is_staff:
+        if not User.objects.filter(pk=user.pk, is_staff=True).exists():
             user.is_staff = True
             user.save(update_fields=["is_staff"])
         user.groups.add(role_group(role))
-        if created:
+        if created or reactivated:
             audit_log(
                 actor=acting_user,
                 action="membership_granted",

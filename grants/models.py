@@ -402,9 +402,12 @@ class TopUp(FSMModelMixin, models.Model):
     payment_intent_id = models.CharField(
         _("Stripe PaymentIntent"), max_length=255, null=True, blank=True, unique=True
     )
+    charge_id = models.CharField(_("Stripe charge"), max_length=255, blank=True, db_index=True)
     fee_cents = models.PositiveBigIntegerField(_("processor fee (cents)"), null=True, blank=True)
     refund_id = models.CharField(_("Stripe refund"), max_length=255, blank=True)
     refund_attempts = models.PositiveSmallIntegerField(_("refund attempts"), default=0)
+    # A payment that succeeded after failing, when the application no longer lacked it.
+    over_need = models.BooleanField(_("more than the application lacked"), default=False)
     failure = models.CharField(_("why it failed"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)

@@ -3,6 +3,7 @@ change state, record the status change and audit event, post money, notify on co
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ from community.selectors import is_verified_resident, user_has_cooperative_role,
 from ledger import postings
 from ledger.chart import GRANT_REFUNDS_RECEIVABLE
 from ledger.models import Earmark, FiscalPeriod, JournalEntry, ProjectAdministration
-from ledger.selectors import earmark_repayment
+from ledger.selectors import earmark_repayment, topups_payable_cents
 from ledger.services import earmark_get_or_create, period_close, project_get_or_create
 
 from . import errors, tasks
@@ -47,6 +48,7 @@ RECEIPT_SIGNATURES = {
 }
 # The actions a person can ask for over the API, by the transition method they trigger.
 USER_ACTIONS = ("submit", "withdraw", "pay", "cancel", "report", "close")
+PAID_STATES = (Application.Status.PAID, Application.Status.REPORTED, Application.Status.CLOSED)
 
 
 def cooperative_project(*, cooperative: Cooperative) -> ProjectAdministration:
@@ -552,7 +554,49 @@ def application_pay(*, application: Application, acting_user: User) -> Applicati
             raise errors.PayeeMissing()
         _post_money(application, "payout", cause="pay", actor=acting_user)
         _transition(application, "pay", actor=acting_user)
+        _topups_payout(application, actor=acting_user)
     return application
+
+
+def _topups_payout(application: Application, *, actor: User) -> int:
+    """Pay the project the top-ups received (net of fees) that it has not had yet. Under the
+    application's lock; keyed by what was paid before, so it pays each euro once."""
+    received, paid = topups_payable_cents(application.earmark)
+    due = received - paid
+    if due <= 0:
+        return 0
+    _post_money(
+        application,
+        "topup_payout",
+        cause=f"topups-paid:{paid}",
+        actor=actor,
+        amount_cents=due,
+    )
+    audit_log(
+        actor=actor,
+        action="application_topups_paid",
+        obj=application,
+        data={"amount_cents": due, "paid_before_cents": paid},
+    )
+    return due
+
+
+def application_topups_pay(*, application: Application, acting_user: User) -> int:
+    """The treasurer pays top-ups that arrived after the grant was paid (a later transfer to
+    the same payee). Returns the amount paid (0 when nothing is due)."""
+    with transaction.atomic():
+        application = _locked(application)
+        _require_role(acting_user, application, Membership.Role.TREASURER)
+        if application.status not in PAID_STATES:
+            raise errors.TransitionNotAllowed(
+                extra={
+                    "status": application.status,
+                    "allowed_actions": allowed_actions(application),
+                }
+            )
+        if not application.payee_name or not is_valid_iban(application.payee_iban):
+            raise errors.PayeeMissing()
+        return _topups_payout(application, actor=acting_user)
 
 
 def application_cancel(
@@ -654,19 +698,27 @@ def application_return_book(
     with transaction.atomic():
         application = _locked(application)
         _require_role(acting_user, application, Membership.Role.TREASURER)
-        cause = f"return:{reference}"
-        booked = _booked_return_cents(application, cause)
+        # One bank transfer is one return, in the whole cooperative, however its reference
+        # is typed (case, width, invisible characters).
+        key = f"return:{application.fund.cooperative_id}:{bank_reference_key(reference)}"
+        booked = JournalEntry.objects.filter(idempotency_key=key).first()
         if booked is not None:
-            if booked != amount_cents:
-                raise errors.ReturnReferenceReused(extra={"amount_cents": booked})
+            amount = _booked_return_cents(booked)
+            same_application = booked.lines.filter(earmark=application.earmark).exists()
+            if amount != amount_cents or not same_application:
+                raise errors.ReturnReferenceReused(extra={"amount_cents": amount})
             return application, False
         owed = earmark_repayment(application.earmark).owed_cents
         if owed <= 0:
             raise errors.NothingOwed()
         if amount_cents > owed:
             raise errors.ReturnExceedsOwed(extra={"owed_cents": owed})
-        _post_money(
-            application, "unspent_return", cause=cause, actor=acting_user, amount_cents=amount_cents
+        postings.post_event(
+            postings.APPLICATION_EVENTS["unspent_return"],
+            earmark=application.earmark,
+            amount_cents=amount_cents,
+            idempotency_key=key,
+            actor_id=acting_user.pk,
         )
         audit_log(
             actor=acting_user,
@@ -677,12 +729,15 @@ def application_return_book(
     return application, True
 
 
-def _booked_return_cents(application: Application, cause: str) -> int | None:
-    entry = JournalEntry.objects.filter(
-        idempotency_key=f"application:{application.pk}:{cause}"
-    ).first()
-    if entry is None:
-        return None
+def bank_reference_key(reference: str) -> str:
+    """A bank reference as a key: compatibility forms folded (NFKC), invisible format
+    characters dropped, case folded, white space squeezed."""
+    text = unicodedata.normalize("NFKC", reference)
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    return " ".join(text.casefold().split())[:150]
+
+
+def _booked_return_cents(entry: JournalEntry) -> int:
     return sum(
         line.amount_cents
         for line in entry.lines.all()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -21,7 +21,8 @@ from django.utils import timezone
 
 from backend.queue import enqueue_on_commit
 from community.audit import audit_log
-from ledger import postings
+from ledger import chart, postings
+from ledger.models import JournalEntry
 from ledger.selectors import own_income_of_earmark
 from payments import gateway
 
@@ -102,7 +103,6 @@ def topup_create(
             amount_cents=amount_cents,
             metadata={"topup_id": str(topup.pk), "application_id": str(application.pk)},
             idempotency_key=topup.idempotency_key,
-            description=f"Buurtfonds {application.pk}: {application.title}",
         )
     except gateway.GatewayError as exc:
         log.warning("top-up %s: Stripe failed: %s", topup.pk, exc)
@@ -147,9 +147,13 @@ def stripe_event_record(event: dict[str, Any]) -> str:
     if StripeEvent.objects.filter(event_id=event_id).exists():
         return "duplicate"
     fee = None
-    if kind == "payment_intent.succeeded" and obj.get("latest_charge"):
-        charge = obj["latest_charge"]
-        fee = gateway.charge_fee_cents(charge if isinstance(charge, str) else charge["id"])
+    charge = _charge_of(obj) if kind == "payment_intent.succeeded" else ""
+    if charge:
+        try:
+            fee = gateway.charge_fee_cents(charge)
+        except gateway.GatewayRefused as exc:
+            # Booked without a fee; the reconciliation with Stripe shows the difference.
+            log.warning("Stripe event %s: no fee for charge %s: %s", event_id, charge, exc)
     created = event.get("created")
     with transaction.atomic():
         stored, new = StripeEvent.objects.get_or_create(
@@ -175,6 +179,18 @@ def stripe_event_record(event: dict[str, Any]) -> str:
     return outcome
 
 
+def _charge_of(intent: dict[str, Any]) -> str:
+    """A PaymentIntent's charge: ``latest_charge``, or (older API versions, which
+    localstripe speaks) the first of its ``charges``."""
+    charge = intent.get("latest_charge")
+    if not charge:
+        charges = (intent.get("charges") or {}).get("data") or [{}]
+        charge = charges[0].get("id") if isinstance(charges[0], dict) else None
+    if isinstance(charge, dict):
+        charge = charge.get("id")
+    return str(charge or "")[:255]
+
+
 def _topup_of_intent(obj: dict[str, Any]) -> TopUp | None:
     """The top-up a PaymentIntent names in its metadata (set before any event can exist),
     else the one holding its id; locked."""
@@ -197,11 +213,24 @@ def _intent_succeeded(obj: dict[str, Any], fee: int | None) -> str:
         return f"mismatch: {obj.get('amount')} {obj.get('currency')} for top-up {topup.pk}"
     if topup.status not in (*OPEN, TopUp.Status.FAILED):
         return "already succeeded"
+    # The application's lock, as topup_create takes it: a payment that failed freed its
+    # room, so when it succeeds after all it must still fit.
+    application = (
+        Application.objects.select_for_update(of=("self",))
+        .select_related("fund", "earmark")
+        .get(pk=topup.application_id)
+    )
+    if topup.status == TopUp.Status.FAILED and application.fund.cap_topups_at_need:
+        topup.over_need = topup.amount_cents > topup_lacking_cents(application)
     topup.payment_intent_id = topup.payment_intent_id or str(obj["id"])
+    topup.charge_id = _charge_of(obj)
     topup.fee_cents = min(fee or 0, topup.amount_cents)
     topup.succeed()
-    topup.save(update_fields=["payment_intent_id", "fee_cents", "status", "updated_at"])
-    application = topup.application
+    topup.save(
+        update_fields=[
+            "payment_intent_id", "charge_id", "fee_cents", "over_need", "status", "updated_at"
+        ]
+    )  # fmt: skip
     postings.post_crowdfunding(
         earmark=application.earmark,
         amount_cents=topup.amount_cents,
@@ -215,9 +244,11 @@ def _intent_succeeded(obj: dict[str, Any], fee: int | None) -> str:
         obj=topup,
         data={"amount_cents": topup.amount_cents, "fee_cents": topup.fee_cents},
     )
-    if application.status in ENDED:
-        # iDEAL can confirm after the plan was decided against: it goes back the same way.
+    if application.status in ENDED or topup.over_need:
+        # iDEAL can confirm after the plan was decided against, or a failed payment succeed
+        # when others filled the need meanwhile: it goes back the same way.
         enqueue_on_commit(tasks.refund_topup, topup.pk)
+        return "succeeded, to be refunded"
     return "succeeded"
 
 
@@ -356,7 +387,8 @@ def topup_refund(*, topup_id: int) -> bool:
         if not retry:
             if topup.status not in (TopUp.Status.SUCCEEDED, TopUp.Status.REFUND_FAILED):
                 return False
-            if topup.application.status not in ENDED or _kept(topup):
+            ended = topup.application.status in ENDED and not _kept(topup)
+            if not (ended or topup.over_need):
                 return False
             topup.refund()
         topup.refund_attempts += 1
@@ -419,7 +451,6 @@ def topups_sweep(*, now: datetime | None = None) -> dict[str, int]:
                 amount_cents=topup.amount_cents,
                 metadata={"topup_id": str(topup.pk), "application_id": str(topup.application_id)},
                 idempotency_key=topup.idempotency_key,
-                description=f"Buurtfonds {topup.application_id}",
             )
             if intent.status not in ("succeeded", "processing", "canceled"):
                 gateway.payment_intent_cancel(intent.id)
@@ -448,8 +479,77 @@ def topups_sweep(*, now: datetime | None = None) -> dict[str, int]:
             updated_at__lt=now - timedelta(hours=1),
         )
         | Q(status=TopUp.Status.SUCCEEDED, application__status__in=ENDED)
+        | Q(status=TopUp.Status.SUCCEEDED, over_need=True)
     )
     for pk in sorted({t.pk for t in retry}):
         if topup_refund(topup_id=pk):
             done["refunds"] += 1
     return done
+
+
+# -- reconciliation --------------------------------------------------------------------------
+
+
+def _booked(key: str, account: str) -> int | None:
+    """What an entry booked on one account (None: no such entry)."""
+    entry = JournalEntry.objects.filter(idempotency_key=key).first()
+    if entry is None:
+        return None
+    return sum(line.amount_cents for line in entry.lines.all() if line.account.code == account)
+
+
+def stripe_reconcile(*, start: date, end: date) -> list[str]:
+    """Stripe's balance transactions created in [start, end) beside the books: every charge
+    and refund must match a top-up's entry to the cent (amount and fee), and every top-up
+    entry of those days must be at Stripe. Returns the differences, one sentence each."""
+    zone = timezone.get_current_timezone()
+    start_at = datetime.combine(start, time.min, tzinfo=zone)
+    end_at = datetime.combine(end, time.min, tzinfo=zone)
+    transactions = gateway.balance_transactions(
+        created_from=int(start_at.timestamp()), created_to=int(end_at.timestamp())
+    )
+    income = chart.INCOME_BY_SOURCE["crowdfunding"]
+    differences: list[str] = []
+    seen: set[str] = set()
+    for t in transactions:
+        if t.type in ("charge", "payment"):
+            topup = TopUp.objects.filter(charge_id=t.source).first() if t.source else None
+            if topup is None:
+                differences.append(f"{t.id}: charge {t.source} of {t.amount} has no top-up")
+                continue
+            key = f"topup:{topup.pk}:succeeded"
+            seen.add(key)
+            amount, fee = _booked(key, income), _booked(key, chart.PAYMENT_FEES)
+            if amount is None:
+                differences.append(f"{t.id}: top-up {topup.pk} paid {t.amount}, not in the books")
+            elif amount != t.amount or (fee or 0) != t.fee:
+                differences.append(
+                    f"{t.id}: top-up {topup.pk} booked {amount} (fee {fee or 0}), "
+                    f"Stripe {t.amount} (fee {t.fee})"
+                )
+        elif t.type in ("refund", "payment_refund"):
+            topup = TopUp.objects.filter(refund_id=t.source).first() if t.source else None
+            if topup is None:
+                differences.append(f"{t.id}: refund {t.source} of {-t.amount} has no top-up")
+                continue
+            key = f"topup:{topup.pk}:refund"
+            seen.add(key)
+            amount = _booked(key, income)
+            if amount != -t.amount:
+                differences.append(
+                    f"{t.id}: refund of top-up {topup.pk} booked {amount}, Stripe {-t.amount}"
+                )
+        else:
+            differences.append(f"{t.id}: {t.type} of {t.amount} is not booked by buurtfonds")
+    for key in (
+        JournalEntry.objects.filter(
+            kind__in=[JournalEntry.Kind.CROWDFUNDING, JournalEntry.Kind.REFUND],
+            date__gte=start,
+            date__lt=end,
+            idempotency_key__startswith="topup:",
+        )
+        .exclude(idempotency_key__in=seen)
+        .values_list("idempotency_key", flat=True)
+    ):
+        differences.append(f"{key}: in the books, not among Stripe's balance transactions")
+    return differences

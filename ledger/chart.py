@@ -24,7 +24,9 @@ unspent money owed (report) 1300 Terug te ontvangen bijdragen     4100 Verstrekt
 unspent money returned      1000 Bank;                             1300 Terug te ontvangen bijdr.;
                             9110 Onttrekking bestemmingsfondsen    pot
 owed money written off      4400 Oninbare terugvorderingen         1300 Terug te ontvangen bijdr.
-crowdfunding received       1100 Stripe-tussenrekening             8400 Crowdfunding
+crowdfunding received       1100 Stripe-tussenrekening (net);      8400 Crowdfunding
+                            4300 Betalingskosten (the fee)
+top-ups paid to the project 4100 Verstrekte bijdragen              1000 Bank
 processor fee               4300 Betalingskosten                   1100 Stripe-tussenrekening
 refund                      8400 Crowdfunding                      1100 Stripe-tussenrekening
 processor payout            1000 Bank                              1100 Stripe-tussenrekening

@@ -198,6 +198,7 @@ class JournalEntry(AppendOnly):
         PROCESSOR_FEE = "processor_fee", _("payment processor fee")
         REFUND = "refund", _("refund")
         PROCESSOR_PAYOUT = "processor_payout", _("payment processor payout to the bank")
+        TOPUP_PAYOUT = "topup_payout", _("top-ups paid out to the project")
         INCOME = "income", _("income received")
         MANUAL = "manual", _("manual entry")
 

@@ -49,6 +49,10 @@ APPLICATION_EVENTS: dict[str, Event] = {
         "Intrekking toekenning",
     ),
     "payout": Event(Kind.PAYOUT, ((chart.GRANTS_PAYABLE, chart.BANK),), "Uitbetaling"),
+    # Crowdfunding received for the application goes on to the project with its grant.
+    "topup_payout": Event(
+        Kind.TOPUP_PAYOUT, ((chart.GRANTS, chart.BANK),), "Uitbetaling aanvullingen"
+    ),
     # The report claims the unspent money; only its arrival puts it back in the pot.
     "unspent_claim": Event(
         Kind.UNSPENT_CLAIM,

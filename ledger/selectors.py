@@ -346,3 +346,21 @@ def earmark_repayment(earmark: Earmark) -> Repayment:
         returned_cents=by.get((Kind.UNSPENT_RETURN, JournalLine.Side.CREDIT), 0),
         written_off_cents=by.get((Kind.WRITE_OFF, JournalLine.Side.CREDIT), 0),
     )
+
+
+def topups_payable_cents(earmark: Earmark) -> tuple[int, int]:
+    """Crowdfunding of one application, net of refunds and the processor's fees, and what of
+    it was paid out to the project already: (received net, paid out)."""
+    rows = (
+        JournalLine.objects.filter(earmark=earmark)
+        .filter(
+            Q(account__code=chart.INCOME_BY_SOURCE["crowdfunding"])
+            | Q(account__code=chart.PAYMENT_FEES)
+            | Q(entry__kind=Kind.TOPUP_PAYOUT, account__code=chart.BANK)
+        )
+        .values("account__code")
+        .annotate(total=Sum(SIGNED))
+    )
+    by = {r["account__code"]: int(r["total"]) for r in rows}
+    received = -by.get(chart.INCOME_BY_SOURCE["crowdfunding"], 0) - by.get(chart.PAYMENT_FEES, 0)
+    return received, -by.get(chart.BANK, 0)

@@ -132,7 +132,6 @@ def payment_intent_create(
     amount_cents: int,
     metadata: dict[str, str],
     idempotency_key: str,
-    description: str,
 ) -> PaymentIntent:
     """One PaymentIntent in euros, with the payment method types of the settings. The same
     idempotency key gives the same PaymentIntent back (within Stripe's 24 hours)."""
@@ -141,7 +140,6 @@ def payment_intent_create(
         "currency": "eur",
         "payment_method_types": list(settings.STRIPE_PAYMENT_METHOD_TYPES),
         "metadata": metadata,
-        "description": description[:350],
     }
     with _mapped_errors():
         obj = client().v1.payment_intents.create(

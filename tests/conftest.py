@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+
 import pytest
 from django.conf import settings
 from django.core.cache import cache
@@ -70,12 +72,15 @@ def _flush_as_owner():
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if ON_POSTGRES:
-        return
-    skip = pytest.mark.skip(reason="needs PostgreSQL; CI runs it with DATABASE_URL set")
+    skip_pg = pytest.mark.skip(reason="needs PostgreSQL; CI runs it with DATABASE_URL set")
+    skip_ls = pytest.mark.skip(
+        reason="needs localstripe at LOCALSTRIPE_URL; CI runs it in a private network namespace"
+    )
     for item in items:
-        if "postgres" in item.keywords:
-            item.add_marker(skip)
+        if "postgres" in item.keywords and not ON_POSTGRES:
+            item.add_marker(skip_pg)
+        if "localstripe" in item.keywords and not os.environ.get("LOCALSTRIPE_URL"):
+            item.add_marker(skip_ls)
 
 
 @pytest.fixture(autouse=True)

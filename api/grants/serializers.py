@@ -12,7 +12,13 @@ from grants.models import Application, Fund, Priority, Receipt, StatusChange, To
 from grants.selectors import repayment_account
 from grants.services import allowed_actions
 from ledger.chart import INCOME_BY_SOURCE
-from ledger.selectors import Repayment, earmark_repayment, own_income_of_earmark, pot_balance
+from ledger.selectors import (
+    Repayment,
+    earmark_repayment,
+    own_income_of_earmark,
+    pot_balance,
+    topups_payable_cents,
+)
 from voting.selectors import tally
 
 REPAYABLE = (Application.Status.REPORTED, Application.Status.CLOSED)
@@ -167,6 +173,8 @@ class ApplicationSerializer(serializers.ModelSerializer):
     written_off_cents = serializers.SerializerMethodField()
     repayment = serializers.SerializerMethodField()
     topups = serializers.SerializerMethodField()
+    topups_paid_out_cents = serializers.SerializerMethodField()
+    topups_to_pay_cents = serializers.SerializerMethodField()
 
     class Meta:
         model = Application
@@ -175,7 +183,8 @@ class ApplicationSerializer(serializers.ModelSerializer):
             "total_budget_cents", "own_contribution_cents", "own_contribution_received_cents", "priorities", "vote_opens_at",
             "vote_closes_at", "vote_closed", "tally", "decision", "topped_up_cents", "spent_cents", "report_summary",
             "owed_cents", "returned_cents", "written_off_cents", "repayment",
-            "evaluation", "follow_up", "topups", "payee_name", "payee_iban", "receipts", "allowed_actions", "history",
+            "evaluation", "follow_up", "topups", "topups_paid_out_cents", "topups_to_pay_cents",
+            "payee_name", "payee_iban", "receipts", "allowed_actions", "history",
             "created_at",
         ]  # fmt: skip
 
@@ -228,6 +237,21 @@ class ApplicationSerializer(serializers.ModelSerializer):
         return [
             {"amount_cents": t.amount_cents, "name": t.public_name or "anonymous"} for t in topups
         ]
+
+    def _topups_money(self, application: Application) -> tuple[int, int]:
+        cache: dict[int, tuple[int, int]] = self.__dict__.setdefault("_topups_money_cache", {})
+        if application.pk not in cache:
+            cache[application.pk] = topups_payable_cents(application.earmark)
+        return cache[application.pk]
+
+    def get_topups_paid_out_cents(self, application: Application) -> int:
+        """Top-ups (net of fees) paid on to the project with or after its grant."""
+        return self._topups_money(application)[1]
+
+    def get_topups_to_pay_cents(self, application: Application) -> int:
+        """Top-ups received (net of fees) not yet paid on to the project."""
+        received, paid = self._topups_money(application)
+        return max(0, received - paid)
 
     def get_own_contribution_received_cents(self, application: Application) -> int:
         """Own income booked for this application (crowdfunding, donations...), from the ledger."""

@@ -185,6 +185,15 @@ class ApplicationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
         )
         return self._answer(application)
 
+    @extend_schema(request=None, responses=s.ApplicationSerializer)
+    @action(detail=True, methods=["post"], url_path="pay-topups")
+    def pay_topups(self, request: Request, pk: str | None = None) -> Response:
+        """The treasurer pays on top-ups that arrived after the grant was paid."""
+        services.application_topups_pay(
+            application=self.get_object(), acting_user=acting_user(request)
+        )
+        return self._answer(self.get_object())
+
     @extend_schema(request=s.ReasonSerializer, responses=s.ApplicationSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str | None = None) -> Response:

@@ -251,3 +251,30 @@ def test_only_structure_admins_end_roles(world):
         membership_end(membership=Membership.objects.get(user=coordinator), acting_user=board)
     assert Membership.objects.get(user=coordinator).active
     assert User.objects.get(pk=coordinator.pk).is_staff
+
+
+def test_nobody_but_a_superuser_grants_themselves_a_role(client, world):
+    """Found by an attack: a city board member made themselves city treasurer too."""
+    city = world["city"]
+    chair = staff(city, "board")
+    client.force_login(chair)
+    response = client.post(
+        admin_url(Membership, "add/"),
+        {"user": chair.pk, "cooperative": city.pk, "role": "treasurer"},
+    )
+    assert response.status_code in (200, 403)
+    assert not Membership.objects.filter(user=chair, role="treasurer").exists()
+
+
+def test_a_role_granted_again_after_it_ended_is_audited(world):
+    a = world["a"]
+    person = staff(a, "coordinator")
+    membership = Membership.objects.get(user=person)
+    membership_end(membership=membership, acting_user=None)
+    membership_grant(user=person, cooperative=a, role="coordinator", acting_user=None)
+    assert Membership.objects.get(pk=membership.pk).active
+    assert (
+        AuditEvent.objects.filter(action="membership_granted", data__user=person.username).count()
+        == 2
+    )
+    assert User.objects.get(pk=person.pk).is_staff

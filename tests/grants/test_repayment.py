@@ -256,3 +256,24 @@ def test_books_of_the_old_shape_are_corrected_by_the_migration(fund):
     )
     assert available(fund) == 1_500_000
     assert earmark_repayment(earmark).owed_cents == 0
+
+
+@pytest.mark.parametrize(
+    "variant", ["nl-in-55", "ＮＬ-ＩＮ-55", "NL-IN-55\u200b", "  NL-IN-55 ", "NL-\u200bIN-55"]
+)
+def test_one_transfer_is_one_return_however_its_reference_is_typed(fund, variant):
+    """Found by an attack: the same bank reference typed differently booked again."""
+    application, _ = reported(fund, spent_cents=0)
+    assert book_return(fund, application, 2_500, "NL-IN-55").status_code == 201
+    again = book_return(fund, application, 2_500, variant)
+    assert again.status_code == 200
+    assert again.json()["returned_cents"] == 2_500
+
+
+def test_one_transfer_cannot_be_booked_on_two_applications(fund):
+    first, _ = reported(fund, spent_cents=0)
+    second, _ = reported(fund, spent_cents=0)
+    assert book_return(fund, first, 2_500, "NL-IN-56").status_code == 201
+    other = book_return(fund, second, 2_500, "NL-IN-56")
+    assert other.status_code == 409 and other.json()["code"] == "return_reference_reused"
+    assert available(fund) == 1_500_000 - 80_000 + 2_500

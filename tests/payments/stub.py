@@ -29,6 +29,7 @@ class StubStripe(stripe.HTTPClient):
         self.by_key: dict[str, tuple[str, int, dict[str, str]]] = {}
         self.fail: list[int | str] = []  # status codes, or "connection"
         self.refund_status = "succeeded"
+        self.balance: list[dict[str, Any]] = []  # balance transactions, oldest first
         self.ignore_idempotency = False
         self._ids = itertools.count(1)
 
@@ -117,7 +118,22 @@ class StubStripe(stripe.HTTPClient):
                 "payment_intent": form["payment_intent"],
             }
             self.refunds[refund["id"]] = refund
+            if refund["status"] == "succeeded":
+                self._balance("refund", -refund["amount"], 0, refund["id"])
             return refund, 200
+        if method == "GET" and path == "/v1/balance_transactions":
+            low, high = int(query["created[gte]"]), int(query["created[lt]"])
+            found = [t for t in self.balance if low <= t["created"] < high]
+            if "starting_after" in query:
+                ids = [t["id"] for t in found]
+                found = found[ids.index(query["starting_after"]) + 1 :]
+            limit = int(query.get("limit", 10))
+            return {
+                "object": "list",
+                "data": found[:limit],
+                "has_more": len(found) > limit,
+                "url": "/v1/balance_transactions",
+            }, 200
         return {
             "error": {"message": f"stub has no {method} {path}", "type": "invalid_request_error"}
         }, 404
@@ -128,7 +144,23 @@ class StubStripe(stripe.HTTPClient):
         charge = f"ch_{intent_id}"
         self.fees[charge] = fee
         intent.update(status="succeeded", latest_charge=charge)
+        self._balance("charge", intent["amount"], fee, charge)
         return intent
+
+    def _balance(self, kind: str, amount: int, fee: int, source: str) -> None:
+        self.balance.append(
+            {
+                "id": f"txn_{len(self.balance) + 1}",
+                "object": "balance_transaction",
+                "type": kind,
+                "amount": amount,
+                "fee": fee,
+                "net": amount - fee,
+                "currency": "eur",
+                "source": source,
+                "created": int(time.time()),
+            }
+        )
 
 
 def signed(event: dict[str, Any], *, secret: str | None = None, at: int | None = None):

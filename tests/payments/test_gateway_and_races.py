@@ -23,7 +23,6 @@ def create(**overrides):
         "amount_cents": 1_000,
         "metadata": {"topup_id": "1"},
         "idempotency_key": "k-1",
-        "description": "x",
     }
     return gateway.payment_intent_create(**{**params, **overrides})
 

@@ -543,3 +543,113 @@ def test_only_the_cooperatives_treasurers_list_top_ups(api, stub, application, c
     mine = client_for(treasurer_of(application.fund.cooperative)).get(url).json()["results"]
     assert [t["status"] for t in mine] == ["succeeded"]
     assert client_for(treasurer_of(coop_b)).get("/api/v1/topups/?status=bogus").status_code == 400
+
+
+# -- top-ups reach the project ------------------------------------------------------------------
+
+
+def test_top_ups_are_paid_on_with_the_grant_and_later_ones_in_a_later_payout(
+    api, stub, application
+):
+    treasurer = treasurer_of(application.fund.cooperative)
+    succeeded_topup(api, stub, application, 5_000)  # fee 25
+    url = f"/api/v1/applications/{application.pk}/"
+    early = client_for(treasurer).post(url + "pay-topups/")
+    assert early.status_code == 409  # the grant is not paid yet
+    assert api.get(url).json()["topups_to_pay_cents"] == 4_975
+    services.application_pay(application=application, acting_user=treasurer)
+    body = api.get(url).json()
+    assert (body["topups_paid_out_cents"], body["topups_to_pay_cents"]) == (4_975, 0)
+    payouts = JournalLine.objects.filter(
+        earmark=application.earmark, entry__kind="topup_payout"
+    ).values_list("account__code", "side", "amount_cents")
+    assert sorted(payouts) == [("1000", "C", 4_975), ("4100", "D", 4_975)]
+    succeeded_topup(api, stub, application, 3_000)
+    assert api.get(url).json()["topups_to_pay_cents"] == 2_975
+    assert client_for(resident_of(application.fund)).post(url + "pay-topups/").status_code == 403
+    paid_later = client_for(treasurer).post(url + "pay-topups/")
+    assert paid_later.status_code == 200
+    assert paid_later.json()["topups_paid_out_cents"] == 4_975 + 2_975
+    again = client_for(treasurer).post(url + "pay-topups/")
+    assert again.json()["topups_paid_out_cents"] == 4_975 + 2_975
+    assert (
+        JournalLine.objects.filter(
+            earmark=application.earmark, entry__kind="topup_payout", side="C"
+        ).count()
+        == 2
+    )
+
+
+# -- reconciliation -------------------------------------------------------------------------------
+
+
+def reconcile():
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    today = timezone.localdate()
+    out = StringIO()
+    try:
+        call_command(
+            "reconcile_stripe",
+            "--from",
+            str(today - timedelta(days=1)),
+            "--to",
+            str(today + timedelta(days=1)),
+            stdout=out,
+        )
+    except CommandError as exc:
+        return out.getvalue().splitlines(), exc.returncode
+    return out.getvalue().splitlines(), 0
+
+
+def test_reconciliation_agrees_when_stripe_and_the_books_do(
+    api, stub, fund, django_capture_on_commit_callbacks
+):
+    kept = advance(make_application(fund), "approved")
+    dropped = advance(make_application(fund), "approved")
+    succeeded_topup(api, stub, kept, 5_000)
+    succeeded_topup(api, stub, kept, 2_000)
+    succeeded_topup(api, stub, dropped, 4_000)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.application_cancel(application=dropped, acting_user=board_of(fund.cooperative))
+    lines, code = reconcile()
+    assert code == 0, lines
+    assert lines[-1].startswith("Stripe and the books agree")
+
+
+def test_reconciliation_lists_every_difference(api, stub, application):
+    first = succeeded_topup(api, stub, application, 5_000)
+    succeeded_topup(api, stub, application, 2_000)
+    stub.balance[0]["fee"] = 40  # Stripe charged more than the event said
+    del stub.balance[1]  # a booked top-up Stripe does not know
+    stub._balance("charge", 700, 0, "ch_stranger")  # a payment nobody booked
+    stub._balance("payout", -4_000, 0, "po_1")  # Stripe paid out to the bank
+    lines, code = reconcile()
+    assert code == 1
+    assert len(lines) == 4, lines
+    assert any(f"top-up {first.pk} booked 5000 (fee 25), Stripe 5000 (fee 40)" in x for x in lines)
+    assert any("ch_stranger" in x and "has no top-up" in x for x in lines)
+    assert any("payout" in x and "not booked" in x for x in lines)
+    assert any("in the books, not among Stripe" in x for x in lines)
+
+
+def test_a_failed_payment_that_succeeds_after_others_filled_the_need_goes_back(
+    api, stub, application, django_capture_on_commit_callbacks
+):
+    """Found by an attack: a failed top-up frees its room, another fills it, then the first
+    PaymentIntent is retried and succeeds: the application would be crowdfunded twice."""
+    first = TopUp.objects.get(pk=top_up(api, application, 10_000).json()["topup_id"])
+    intent = stub.intents[first.payment_intent_id]
+    deliver(api, event("payment_intent.payment_failed", intent))
+    second = top_up(api, application, 10_000).json()["topup_id"]
+    paid(stub, api, second)
+    with django_capture_on_commit_callbacks(execute=True):
+        late = paid(stub, api, first.pk)
+    assert late.json()["outcome"] == "succeeded, to be refunded"
+    first.refresh_from_db()
+    assert first.status == "refunded" and first.over_need
+    public = api.get(f"/api/v1/applications/{application.pk}/").json()
+    assert public["topped_up_cents"] == 10_000  # the need, not twice it

@@ -1,0 +1,127 @@
+"""End to end against localstripe, a stateful stand-in for Stripe (a separate process, never
+imported): a top-up is created through our API, paid as Stripe.js would, its webhook event is
+signed and delivered by localstripe to our live server and booked; then the plan is cancelled
+and the top-up refunded at localstripe and in the books.
+
+CI starts localstripe on loopback inside a private network namespace and sets
+LOCALSTRIPE_URL; elsewhere these tests are skipped.
+"""
+
+import base64
+import json
+import os
+import time
+import urllib.parse
+import urllib.request
+
+import pytest
+from rest_framework.test import APIClient
+
+from grants import services
+from grants.models import StripeEvent, TopUp
+from ledger.models import JournalLine
+from tests.grants.factories import advance, board_of, make_application, make_fund
+
+pytestmark = [pytest.mark.localstripe, pytest.mark.django_db(transaction=True)]
+LOCALSTRIPE = os.environ.get("LOCALSTRIPE_URL", "http://127.0.0.1:8420")
+
+
+def localstripe(method: str, path: str, data: dict | None = None) -> dict:
+    """What Stripe.js and the dashboard would do, straight to localstripe."""
+    body = urllib.parse.urlencode(data or {}).encode() if method == "POST" else None
+    request = urllib.request.Request(f"{LOCALSTRIPE}{path}", data=body, method=method)
+    key = base64.b64encode(b"sk_test_buurtfonds:").decode()
+    request.add_header("Authorization", f"Basic {key}")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read() or b"{}")
+
+
+def wait_for(check, seconds: float = 15.0):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError("localstripe's webhook never arrived")
+
+
+@pytest.fixture
+def stripe_here(settings, live_server):
+    settings.STRIPE_API_BASE = LOCALSTRIPE
+    settings.STRIPE_PAYMENT_METHOD_TYPES = ["card"]  # localstripe takes cards only
+    localstripe(
+        "POST",
+        "/_config/webhooks/buurtfonds",
+        {
+            "url": f"{live_server.url}/api/v1/stripe/webhook/",
+            "secret": settings.STRIPE_WEBHOOK_SECRET,
+        },
+    )
+    return live_server
+
+
+def pay_by_card(intent_id: str) -> None:
+    method = localstripe(
+        "POST",
+        "/v1/payment_methods",
+        {
+            "type": "card",
+            "card[number]": "4242424242424242",
+            "card[exp_month]": "12",
+            "card[exp_year]": "2030",
+            "card[cvc]": "123",
+        },
+    )
+    # localstripe has no confirm(payment_method=...): attach it first, then confirm.
+    localstripe("POST", f"/v1/payment_intents/{intent_id}", {"payment_method": method["id"]})
+    localstripe("POST", f"/v1/payment_intents/{intent_id}/confirm")
+
+
+def test_a_top_up_is_paid_booked_and_refunded(stripe_here, coop_a, rivierenwijk):
+    application = advance(make_application(make_fund(coop_a, rivierenwijk)), "approved")
+    created = APIClient().post(
+        f"/api/v1/applications/{application.pk}/topups/",
+        {"amount_cents": 2_500, "email": "gever@example.org", "display_name": "Buurvrouw"},
+        format="json",
+    )
+    assert created.status_code == 201, created.json()
+    topup = TopUp.objects.get(pk=created.json()["topup_id"])
+    assert created.json()["client_secret"].startswith(topup.payment_intent_id)
+    assert localstripe("GET", f"/v1/payment_intents/{topup.payment_intent_id}")["metadata"] == {
+        "topup_id": str(topup.pk),
+        "application_id": str(application.pk),
+    }
+
+    pay_by_card(topup.payment_intent_id)
+    wait_for(lambda: TopUp.objects.get(pk=topup.pk).status == "succeeded")
+    event = StripeEvent.objects.get(type="payment_intent.succeeded")
+    assert event.outcome == "succeeded"
+    booked = JournalLine.objects.filter(earmark=application.earmark, entry__kind="crowdfunding")
+    assert sorted(booked.values_list("account__code", "side", "amount_cents")) == [
+        ("1100", "D", 2_500),
+        ("8400", "C", 2_500),
+    ]
+    assert (
+        APIClient().get(f"/api/v1/applications/{application.pk}/").json()["topped_up_cents"]
+        == 2_500
+    )
+
+    services.application_cancel(application=application, acting_user=board_of(coop_a))
+    topup.refresh_from_db()
+    assert topup.status == "refunded"
+    refunds = localstripe("GET", f"/v1/refunds?payment_intent={topup.payment_intent_id}")
+    assert [r["amount"] for r in refunds["data"]] == [2_500]
+    refunded = JournalLine.objects.filter(earmark=application.earmark, entry__kind="refund")
+    assert sorted(refunded.values_list("account__code", "side", "amount_cents")) == [
+        ("1100", "C", 2_500),
+        ("8400", "D", 2_500),
+    ]
+    # Run again (a worker killed and restarted): localstripe ignores idempotency keys, and
+    # still only one refund exists.
+    TopUp.objects.filter(pk=topup.pk).update(status="refund_pending", refund_id="")
+    from grants.topups import topup_refund
+
+    topup_refund(topup_id=topup.pk)
+    refunds = localstripe("GET", f"/v1/refunds?payment_intent={topup.payment_intent_id}")
+    assert len(refunds["data"]) == 1

@@ -104,3 +104,110 @@ def test_an_audit_event_may_only_forget_its_actor(books):
         AuditEvent.objects.filter(pk=event.pk).update(actor=UserFactory())
     AuditEvent.objects.filter(pk=event.pk).update(actor=None)
     assert AuditEvent.objects.get(pk=event.pk).actor_id is None
+
+
+# -- what an attack on the restricted role found (each of these once changed the books) -------
+
+
+def closed_january():
+    from datetime import date
+
+    fund = pot()
+    postings.post_deposit(
+        pot=fund,
+        amount_cents=10_000,
+        source="subsidy",
+        idempotency_key="jan",
+        description="jan",
+        on=date(2025, 1, 10),
+    )
+    period_close(year=2025, month=1, actor_id=None)
+    return fund, JournalEntry.objects.get(idempotency_key="jan")
+
+
+def test_temporary_tables_named_like_ours_cannot_fool_the_triggers():
+    """Once: an empty temporary ``ledger_fiscalperiod`` made a closed month look open and a
+    temporary ``ledger_journalline`` fed the balance check two made-up lines."""
+    from ledger.selectors import pot_available_cents
+
+    fund, _ = closed_january()
+    connection.close()  # a fresh session, as whoever holds the role's password would have
+    with (
+        pytest.raises(DatabaseError) as refused,
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("CREATE TEMP TABLE ledger_fiscalperiod (year int, month int)")
+    assert refused.value.__cause__.sqlstate == INSUFFICIENT_PRIVILEGE
+    with connection.cursor() as cursor:
+        # And every trigger function reads our schema whatever the session's search path.
+        cursor.execute(
+            "SELECT p.proname FROM pg_proc p WHERE p.prorettype = 'trigger'::regtype"
+            " AND p.pronamespace = current_schema()::regnamespace"
+            " AND NOT coalesce(p.proconfig, '{}') @> ARRAY['search_path=pg_catalog, public, pg_temp']"
+        )
+        assert cursor.fetchall() == []
+    assert pot_available_cents(fund) == 10_000
+
+
+def test_lines_cannot_be_added_to_an_old_entry_by_setting_the_marker_by_hand():
+    """Once: ``set_config('buurtfonds.new_entries', ' <id> ', true)`` let a balanced pair of
+    lines move money between pots inside a posted entry of a closed month."""
+    fund, entry = closed_january()
+    line = entry.lines.first()
+    with (
+        pytest.raises(DatabaseError, match="transaction that posted it"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("SELECT set_config('buurtfonds.new_entries', %s, true)", [f" {entry.pk} "])
+        cursor.execute(
+            f"INSERT INTO {JournalLine._meta.db_table} (entry_id, account_id, side,"
+            " amount_cents, currency, earmark_id) VALUES (%s, %s, 'D', 9000, 'EUR', %s),"
+            " (%s, %s, 'C', 9000, 'EUR', %s)",
+            [entry.pk, line.account_id, fund.pk] * 2,
+        )
+    assert entry.lines.count() == 4
+
+
+def test_lines_of_an_entry_posted_in_a_savepoint_of_this_transaction_still_go_in():
+    """The normal path: entries are often posted inside nested atomic blocks (savepoints)."""
+    with transaction.atomic(), transaction.atomic():
+        postings.post_deposit(
+            pot=pot(), amount_cents=500, source="subsidy", idempotency_key="s", description="s"
+        )
+    assert JournalEntry.objects.get(idempotency_key="s").lines.count() == 4
+
+
+@pytest.mark.parametrize(
+    ("sql", "why"),
+    [
+        ("UPDATE ledger_fiscalperiod SET closed_at = NULL", "stays closed"),
+        ("DELETE FROM ledger_fiscalperiod", INSUFFICIENT_PRIVILEGE),
+        ("UPDATE ledger_fiscalperiod SET month = 2", INSUFFICIENT_PRIVILEGE),
+        ("UPDATE ledger_earmark SET parent_id = NULL", INSUFFICIENT_PRIVILEGE),
+        ("UPDATE ledger_earmark SET name = 'renamed'", "earmarks never change"),
+        ("DELETE FROM ledger_earmark", INSUFFICIENT_PRIVILEGE),
+        ("UPDATE ledger_account SET type = 'expense'", INSUFFICIENT_PRIVILEGE),
+        ("UPDATE ledger_account SET code = '9999'", INSUFFICIENT_PRIVILEGE),
+        ("DELETE FROM ledger_account", INSUFFICIENT_PRIVILEGE),
+        ("UPDATE ledger_projectadministration SET code = 'X'", INSUFFICIENT_PRIVILEGE),
+    ],
+)
+def test_periods_earmarks_and_accounts_cannot_be_rewritten(sql, why):
+    """Once: the role reopened a closed month and posted into it, moved an application's
+    earmark to another pot, and retyped accounts."""
+    closed_january()
+    with (
+        pytest.raises(DatabaseError) as refused,
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(sql)
+    if why == INSUFFICIENT_PRIVILEGE:
+        assert refused.value.__cause__.sqlstate == INSUFFICIENT_PRIVILEGE
+    else:
+        assert why in str(refused.value)
+    from ledger.models import FiscalPeriod
+
+    assert FiscalPeriod.objects.get(year=2025, month=1).closed_at is not None

@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import stripe
 from django.conf import settings
+from django.db import connection
 
 
 class StubStripe(stripe.HTTPClient):
@@ -22,6 +23,9 @@ class StubStripe(stripe.HTTPClient):
 
     def __init__(self) -> None:
         super().__init__()
+        # Stripe is never called inside a transaction: the test's own atomic blocks (a test
+        # without real transactions runs in one) are the most a call may find open.
+        self.atomic_depth = len(connection.atomic_blocks)
         self.requests: list[dict[str, Any]] = []
         self.intents: dict[str, dict[str, Any]] = {}
         self.refunds: dict[str, dict[str, Any]] = {}
@@ -37,6 +41,7 @@ class StubStripe(stripe.HTTPClient):
         self.fail.extend(failures)
 
     def request(self, method, url, headers, post_data=None, *, _usage=None):
+        assert len(connection.atomic_blocks) <= self.atomic_depth, "Stripe called in a transaction"
         parts = urlsplit(url)
         assert url.startswith(settings.STRIPE_API_BASE), url
         form = {k: v[-1] for k, v in parse_qs(post_data or "").items()}

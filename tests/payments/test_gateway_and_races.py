@@ -121,3 +121,37 @@ def test_parallel_top_ups_never_overshoot_what_is_lacking(stub, coop_a, rivieren
     codes = run_in_parallel([give] * 8)
     assert sorted(codes) == [201] * 3 + [409] * 5  # 3 x 30 of the 100 euros lacking
     assert sum(t.amount_cents for t in TopUp.objects.filter(status="pending")) == 9_000
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_success_arriving_before_the_top_ups_own_commit_on_postgresql(stub, coop_a, rivierenwijk):
+    """Real commits: the top-up row is committed before Stripe is called, the event comes in
+    while our request still waits for Stripe's answer, and the slower request does not set
+    the top-up back to pending. Stripe is never called inside a transaction (the stub checks)."""
+    application = advance(make_application(make_fund(coop_a, rivierenwijk)), "approved")
+    original = stub._route
+
+    def event_first(method, path, form, query):
+        body, status = original(method, path, form, query)
+        if path == "/v1/payment_intents":
+            payload, header = signed(event("payment_intent.succeeded", stub.succeed(body["id"])))
+            response = APIClient().post(
+                "/api/v1/stripe/webhook/",
+                payload,
+                content_type="application/json",
+                HTTP_STRIPE_SIGNATURE=header,
+            )
+            assert response.json()["outcome"] == "succeeded"
+        return body, status
+
+    stub._route = event_first
+    created = APIClient().post(
+        f"/api/v1/applications/{application.pk}/topups/",
+        {"amount_cents": 3_000, "email": "gever@example.org"},
+        format="json",
+    )
+    assert created.status_code == 201
+    topup = TopUp.objects.get(pk=created.json()["topup_id"])
+    assert topup.status == "succeeded" and topup.payment_intent_id
+    assert JournalEntry.objects.filter(kind="crowdfunding").count() == 1

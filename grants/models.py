@@ -26,17 +26,6 @@ class Fund(models.Model):
         BUURTFONDS = "buurtfonds", _("neighbourhood fund (Buurtfonds)")
         INNOVATION = "innovation", _("innovation fund")
 
-    class CoverageRule(models.TextChoices):
-        NONE = "none", _("no rule")
-        EACH_TOP_PRIORITY_FUNDED = (
-            "each_top_priority_funded",
-            _("every top priority gets at least one funded project"),
-        )
-        MIN_SHARE_PER_TOP_PRIORITY = (
-            "min_share_per_top_priority",
-            _("every top priority gets at least a share of the pot"),
-        )
-
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     cooperative = models.ForeignKey(
@@ -73,11 +62,20 @@ class Fund(models.Model):
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
     )
     top_priorities = models.PositiveSmallIntegerField(_("top priorities"), default=3)
-    coverage_rule = models.CharField(
-        _("coverage rule"), max_length=40, choices=CoverageRule.choices, default=CoverageRule.NONE
+    # Coverage of the top priorities (checked before an allocation is final): each may be
+    # required to get a project, a share of the money, and all together a share.
+    one_project_per_top_priority = models.BooleanField(
+        _("every top priority gets at least one project"), default=False
     )
-    coverage_min_percent = models.DecimalField(
+    min_share_per_top_priority = models.DecimalField(
         _("minimum share per top priority (percent)"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+    )
+    min_share_top_priorities_total = models.DecimalField(
+        _("minimum share of the top priorities together (percent)"),
         max_digits=5,
         decimal_places=2,
         default=Decimal("0"),

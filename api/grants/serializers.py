@@ -36,7 +36,8 @@ class BalanceSerializer(serializers.Serializer):
 
 FUND_SETTINGS = [
     "max_request_cents", "vote_window_minutes", "quorum", "approval_ratio", "own_contribution_percent",
-    "top_priorities", "coverage_rule", "coverage_min_percent", "show_live_tally",
+    "top_priorities", "one_project_per_top_priority", "min_share_per_top_priority",
+    "min_share_top_priorities_total", "show_live_tally",
     "max_open_per_applicant",
 ]  # fmt: skip
 
@@ -386,3 +387,36 @@ class TopUpSerializer(serializers.ModelSerializer):
             "display_name", "show_name", "keep_if_cancelled", "failure", "refund_attempts",
             "created_at", "updated_at",
         ]  # fmt: skip
+
+
+class YearQuerySerializer(serializers.Serializer):
+    year = serializers.IntegerField(min_value=2000, max_value=2100, required=False)
+
+
+class PriorityCoverageSerializer(serializers.Serializer):
+    priority = serializers.IntegerField(source="priority.pk")
+    neighbourhood = serializers.IntegerField(source="priority.neighbourhood_id")
+    rank = serializers.IntegerField(source="priority.rank")
+    title = serializers.CharField(source="priority.title")
+    allocated_cents = serializers.IntegerField()
+    projects = serializers.IntegerField()
+    share_percent = serializers.DecimalField(max_digits=6, decimal_places=2)
+
+
+class UncoveredSerializer(serializers.Serializer):
+    rule = serializers.CharField()
+    priority = serializers.IntegerField(allow_null=True)
+    rank = serializers.IntegerField(required=False)
+    title = serializers.CharField(required=False)
+    share_percent = serializers.CharField(required=False)
+    required_percent = serializers.CharField(required=False)
+
+
+class CoverageSerializer(serializers.Serializer):
+    """Per top priority: the money, the projects and their share of the whole allocation."""
+
+    total_cents = serializers.IntegerField()
+    top_share_percent = serializers.DecimalField(max_digits=6, decimal_places=2)
+    covered = serializers.BooleanField()
+    priorities = PriorityCoverageSerializer(many=True)
+    uncovered = UncoveredSerializer(many=True)

@@ -9,9 +9,10 @@ from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -24,6 +25,7 @@ from rest_framework.views import APIView
 from community.models import Membership
 from community.selectors import role_cooperative_ids, staff_cooperative_ids
 from grants import services, topups
+from grants.coverage import buurtfonds_coverage
 from grants.errors import PaymentProviderUnavailable, SignatureRejected
 from grants.models import Application, Fund, Priority, Receipt, TopUp
 from ledger.selectors import pot_balance
@@ -41,7 +43,8 @@ class FundViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     filterset_fields = ["kind", "cooperative", "neighbourhood"]
 
     def get_permissions(self) -> list:
-        return [AllowAny()] if self.action in ("list", "retrieve") else [IsAuthenticated()]
+        public = ("list", "retrieve", "coverage")
+        return [AllowAny()] if self.action in public else [IsAuthenticated()]
 
     def get_serializer_class(self) -> type:
         return s.FundCreateSerializer if self.action == "create" else s.FundSerializer
@@ -51,6 +54,20 @@ class FundViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         data.is_valid(raise_exception=True)
         fund = services.fund_create(acting_user=acting_user(request), **data.validated_data)
         return Response(s.FundSerializer(fund).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("year", int, description="default: this year")],
+        responses=s.CoverageSerializer,
+    )
+    @action(detail=True, methods=["get"])
+    def coverage(self, request: Request, pk: str | None = None) -> Response:
+        """How far the year's grants cover the buurt's top priorities, and which rules of the
+        fund they do not meet yet."""
+        fund = self.get_object()
+        query = s.YearQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        year = query.validated_data.get("year") or timezone.localdate().year
+        return Response(s.CoverageSerializer(buurtfonds_coverage(fund=fund, year=year)).data)
 
     @extend_schema(request=s.DepositSerializer, responses={201: s.DepositResultSerializer})
     @action(detail=True, methods=["post"])

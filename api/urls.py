@@ -15,6 +15,8 @@ router.register("funds", grants.FundViewSet, basename="fund")
 router.register("priorities", grants.PriorityViewSet, basename="priority")
 router.register("applications", grants.ApplicationViewSet, basename="application")
 router.register("topups", grants.TopUpViewSet, basename="topup")
+router.register("rounds", grants.RoundViewSet, basename="round")
+router.register("interests", grants.InterestViewSet, basename="interest")
 
 urlpatterns = [
     path("auth/token/", community.TokenView.as_view(), name="auth-token"),

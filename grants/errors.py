@@ -157,3 +157,82 @@ class PaymentProviderUnavailable(Unavailable):
 class SignatureRejected(DomainError):
     code = "signature_invalid"
     message = _("The Stripe signature is missing, wrong or too old.")
+
+
+class RoundDatesInvalid(DomainError):
+    code = "round_dates_invalid"
+    message = _(
+        "The round's dates do not fit: applications close in the future, a ballot window opens before it closes."
+    )
+
+
+class PotBelowMinimum(Conflict):
+    code = "pot_below_minimum"
+    message = _("The innovation pot holds less than 5 percent of this year's subsidy income.")
+
+
+class RoundBudgetTooLarge(Conflict):
+    code = "round_budget_too_large"
+    message = _("The round's budget is more than the innovation pot holds.")
+
+
+class RoundExists(Conflict):
+    code = "round_exists"
+    message = _("This fund already has a round for that year.")
+
+
+class RoundNotOpen(Conflict):
+    code = "round_not_open"
+    message = _("This fund has no round open for applications.")
+
+
+class RoundNotAssessing(Conflict):
+    code = "round_not_assessing"
+    message = _(
+        "Applications are assessed once the round's applications are in, until it is decided."
+    )
+
+
+class Recused(Forbidden):
+    code = "recused"
+    message = _("You declared a link to this application: you cannot assess it or decide on it.")
+
+
+class AlreadyAssessed(Conflict):
+    code = "already_assessed"
+    message = _("You assessed this application already.")
+
+
+class ScoreOutOfRange(DomainError):
+    code = "score_out_of_range"
+    message = _("Each criterion is scored from 1 to 5.")
+
+
+class InterestNeedsLink(DomainError):
+    code = "interest_needs_link"
+    message = _("Name the member organisation or the application you are linked to.")
+
+
+class NoMemberBallots(Conflict):
+    code = "no_member_ballots"
+    message = _("Member organisations do not vote in this round.")
+
+
+class BallotWindowClosed(Conflict):
+    code = "ballot_window_closed"
+    message = _("The member ballot is not open now.")
+
+
+class NotVotingMember(Forbidden):
+    code = "not_voting_member"
+    message = _("Only voting member organisations (stemleden) of this cooperative cast ballots.")
+
+
+class NotRepresentative(Forbidden):
+    code = "not_representative"
+    message = _("Only a representative of the organisation may cast its ballot.")
+
+
+class NotInRound(DomainError):
+    code = "not_in_round"
+    message = _("A ballot approves only applications submitted to this round.")

@@ -191,6 +191,10 @@ class Application(FSMModelMixin, models.Model):
         REPORTED = "reported", _("reported")
         CLOSED = "closed", _("closed")
         CANCELLED = "cancelled", _("cancelled")
+        # Innovation rounds: submitted to the round, then allocated or not by the board.
+        SUBMITTED = "submitted", _("submitted to the round")
+        ALLOCATED = "allocated", _("allocated")
+        NOT_ALLOCATED = "not_allocated", _("not allocated")
 
     class Evaluation(models.TextChoices):
         SUCCESSFUL = "successful", _("successful")
@@ -256,6 +260,14 @@ class Application(FSMModelMixin, models.Model):
     )
     evaluation_note = models.TextField(_("evaluation note"), max_length=5000, blank=True)
     follow_up = models.BooleanField(_("flagged for follow-up"), default=False)
+    round = models.ForeignKey(
+        "Round",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="applications",
+        verbose_name=_("innovation round"),
+    )
     earmark = models.OneToOneField(
         Earmark, on_delete=models.PROTECT, related_name="application", verbose_name=_("earmark")
     )
@@ -285,13 +297,26 @@ class Application(FSMModelMixin, models.Model):
     @transition(field=status, source=Status.VOTING, target=Status.REJECTED)
     def reject(self) -> None: ...
 
-    @transition(field=status, source=[Status.DRAFT, Status.VOTING], target=Status.WITHDRAWN)
+    @transition(field=status, source=Status.DRAFT, target=Status.SUBMITTED)
+    def enter(self) -> None: ...
+
+    @transition(field=status, source=Status.SUBMITTED, target=Status.ALLOCATED)
+    def allocate(self) -> None: ...
+
+    @transition(field=status, source=Status.SUBMITTED, target=Status.NOT_ALLOCATED)
+    def not_allocate(self) -> None: ...
+
+    @transition(
+        field=status,
+        source=[Status.DRAFT, Status.VOTING, Status.SUBMITTED],
+        target=Status.WITHDRAWN,
+    )
     def withdraw(self) -> None: ...
 
-    @transition(field=status, source=Status.APPROVED, target=Status.PAID)
+    @transition(field=status, source=[Status.APPROVED, Status.ALLOCATED], target=Status.PAID)
     def pay(self) -> None: ...
 
-    @transition(field=status, source=Status.APPROVED, target=Status.CANCELLED)
+    @transition(field=status, source=[Status.APPROVED, Status.ALLOCATED], target=Status.CANCELLED)
     def cancel(self) -> None: ...
 
     @transition(field=status, source=Status.PAID, target=Status.REPORTED)
@@ -474,3 +499,222 @@ class StripeEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.event_id}"
+
+
+def _score_field(label: Any) -> models.PositiveSmallIntegerField:
+    return models.PositiveSmallIntegerField(
+        label, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+
+
+def _weight_field(label: Any) -> models.DecimalField:
+    return models.DecimalField(
+        label,
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("1"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+    )
+
+
+CRITERIA = ("added_value", "impact", "transferability", "social_return")
+
+
+class Round(FSMModelMixin, models.Model):
+    """Once a year a cooperative's board hands out its innovation pot: applications come in
+    until ``submission_closes_at``, the board assesses them (and voting member organisations
+    may cast approval ballots), an allocation rule proposes, the board finalizes."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        OPEN = "open", _("open for applications")
+        ASSESSING = "assessing", _("assessing")
+        DECIDED = "decided", _("decided")
+        CLOSED = "closed", _("closed")
+
+    fund = models.ForeignKey(
+        Fund, on_delete=models.PROTECT, related_name="rounds", verbose_name=_("innovation fund")
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    status = FSMField(_("status"), default=Status.DRAFT, choices=Status.choices, protected=True)
+    submission_closes_at = models.DateTimeField(_("applications until"))
+    budget_cents = models.PositiveBigIntegerField(_("budget (cents)"))
+    member_ballots = models.BooleanField(_("member organisations vote"), default=False)
+    ballot_opens_at = models.DateTimeField(_("ballot opens at"), null=True, blank=True)
+    ballot_closes_at = models.DateTimeField(_("ballot closes at"), null=True, blank=True)
+    weight_added_value = _weight_field(_("weight: added value"))
+    weight_impact = _weight_field(_("weight: expected impact"))
+    weight_transferability = _weight_field(_("weight: transferability"))
+    weight_social_return = _weight_field(_("weight: social return"))
+    min_assessments = models.PositiveSmallIntegerField(
+        _("assessments needed per application"), default=2, validators=[MinValueValidator(1)]
+    )
+    proposal = models.JSONField(_("proposed allocation"), null=True, blank=True)
+    override_reason = models.TextField(_("why uncovered priorities were accepted"), blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-year", "-id"]
+        verbose_name = _("innovation round")
+        verbose_name_plural = _("innovation rounds")
+        constraints = [
+            models.UniqueConstraint(fields=["fund", "year"], name="grants_one_round_per_year"),
+            models.CheckConstraint(
+                condition=Q(member_ballots=False)
+                | Q(
+                    ballot_opens_at__isnull=False, ballot_closes_at__gt=models.F("ballot_opens_at")
+                ),
+                name="grants_round_ballot_window",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.fund} {self.year}"
+
+    @transition(field=status, source=Status.DRAFT, target=Status.OPEN)
+    def open(self) -> None: ...
+
+    @transition(field=status, source=Status.OPEN, target=Status.ASSESSING)
+    def assess(self) -> None: ...
+
+    @transition(field=status, source=Status.ASSESSING, target=Status.DECIDED)
+    def decide(self) -> None: ...
+
+    @transition(field=status, source=Status.DECIDED, target=Status.CLOSED)
+    def close(self) -> None: ...
+
+    def weights(self) -> dict[str, Decimal]:
+        return {c: getattr(self, f"weight_{c}") for c in CRITERIA}
+
+
+class Assessment(models.Model):
+    """One board member's scores (1 to 5) of an application on the four criteria."""
+
+    application = models.ForeignKey(
+        Application,
+        on_delete=models.PROTECT,
+        related_name="assessments",
+        verbose_name=_("application"),
+    )
+    assessor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("board member"),
+    )
+    added_value = _score_field(_("added value"))
+    impact = _score_field(_("expected impact"))
+    transferability = _score_field(_("transferability"))
+    social_return = _score_field(_("social return"))
+    comment = models.TextField(_("comment"), max_length=5000, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["application", "id"]
+        verbose_name = _("assessment")
+        verbose_name_plural = _("assessments")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "assessor"], name="grants_one_assessment_per_member"
+            ),
+            *[
+                models.CheckConstraint(
+                    condition=Q(**{f"{c}__gte": 1, f"{c}__lte": 5}), name=f"grants_score_{c}"
+                )
+                for c in CRITERIA
+            ],
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} by {self.assessor_id}"
+
+
+class InterestDeclaration(models.Model):
+    """A board member's link to a member organisation or to one application (its applicant):
+    they cannot assess what it touches and are recused from deciding on it."""
+
+    board_member = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="interests",
+        verbose_name=_("board member"),
+    )
+    organisation = models.ForeignKey(
+        MemberOrganisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("member organisation"),
+    )
+    application = models.ForeignKey(
+        Application,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="interests",
+        verbose_name=_("application"),
+    )
+    note = models.CharField(_("the link"), max_length=500)
+    created_at = models.DateTimeField(_("declared at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("declared interest")
+        verbose_name_plural = _("declared interests")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(organisation__isnull=False) | Q(application__isnull=False),
+                name="grants_interest_names_a_link",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.note
+
+
+class MemberBallot(models.Model):
+    """A voting member organisation's approval ballot in a round: public, cast by one of its
+    representatives within the ballot window, replaced by casting again."""
+
+    round = models.ForeignKey(
+        Round, on_delete=models.PROTECT, related_name="ballots", verbose_name=_("round")
+    )
+    organisation = models.ForeignKey(
+        MemberOrganisation,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("member organisation"),
+    )
+    approvals = models.ManyToManyField(
+        Application, blank=True, related_name="+", verbose_name=_("approved applications")
+    )
+    cast_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("cast by"),
+    )
+    cast_at = models.DateTimeField(_("cast at"), auto_now=True)
+
+    class Meta:
+        ordering = ["round", "organisation__name"]
+        verbose_name = _("member ballot")
+        verbose_name_plural = _("member ballots")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "organisation"], name="grants_one_ballot_per_organisation"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} in {self.round}"

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
@@ -8,7 +9,19 @@ from rest_framework import serializers
 
 from community.iban import mask_iban
 from community.models import Cooperative, MemberOrganisation, Neighbourhood
-from grants.models import Application, Fund, Priority, Receipt, StatusChange, TopUp
+from grants.models import (
+    Application,
+    Assessment,
+    Fund,
+    InterestDeclaration,
+    MemberBallot,
+    Priority,
+    Receipt,
+    Round,
+    StatusChange,
+    TopUp,
+)
+from grants.rounds import pot_figures
 from grants.selectors import repayment_account
 from grants.services import allowed_actions
 from ledger.chart import INCOME_BY_SOURCE
@@ -420,3 +433,105 @@ class CoverageSerializer(serializers.Serializer):
     covered = serializers.BooleanField()
     priorities = PriorityCoverageSerializer(many=True)
     uncovered = UncoveredSerializer(many=True)
+
+
+# -- innovation rounds ---------------------------------------------------------------------------
+
+
+class PotFiguresSerializer(serializers.Serializer):
+    available_cents = serializers.IntegerField(help_text="the innovation pot's available money")
+    subsidy_cents = serializers.IntegerField(help_text="subsidy income booked in the round's year")
+    minimum_cents = serializers.IntegerField(help_text="5% of it: what the pot must hold at least")
+
+
+class RoundSerializer(serializers.ModelSerializer):
+    pot = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Round
+        fields = [
+            "id", "fund", "year", "status", "submission_closes_at", "budget_cents",
+            "member_ballots", "ballot_opens_at", "ballot_closes_at", "weight_added_value",
+            "weight_impact", "weight_transferability", "weight_social_return", "min_assessments",
+            "pot", "decided_at", "override_reason",
+        ]  # fmt: skip
+
+    @extend_schema_field(PotFiguresSerializer)
+    def get_pot(self, round_: Round) -> dict[str, int]:
+        return pot_figures(fund=round_.fund, year=round_.year).__dict__
+
+
+class RoundCreateSerializer(serializers.Serializer):
+    fund = serializers.PrimaryKeyRelatedField(queryset=Fund.objects.all())
+    year = serializers.IntegerField(min_value=2000, max_value=2100)
+    submission_closes_at = serializers.DateTimeField()
+    budget_cents = serializers.IntegerField(min_value=100, max_value=10**11)
+    member_ballots = serializers.BooleanField(required=False, default=False)
+    ballot_opens_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    ballot_closes_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    min_assessments = serializers.IntegerField(min_value=1, max_value=50, default=2)
+    weight_added_value = serializers.DecimalField(
+        5, 2, min_value=Decimal(0), max_value=Decimal(100), default=Decimal(1)
+    )
+    weight_impact = serializers.DecimalField(
+        5, 2, min_value=Decimal(0), max_value=Decimal(100), default=Decimal(1)
+    )
+    weight_transferability = serializers.DecimalField(
+        5, 2, min_value=Decimal(0), max_value=Decimal(100), default=Decimal(1)
+    )
+    weight_social_return = serializers.DecimalField(
+        5, 2, min_value=Decimal(0), max_value=Decimal(100), default=Decimal(1)
+    )
+
+
+class AssessmentCreateSerializer(serializers.Serializer):
+    added_value = serializers.IntegerField(min_value=1, max_value=5)
+    impact = serializers.IntegerField(min_value=1, max_value=5)
+    transferability = serializers.IntegerField(min_value=1, max_value=5)
+    social_return = serializers.IntegerField(min_value=1, max_value=5)
+    comment = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+
+
+class AssessmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Assessment
+        fields = [
+            "id", "application", "assessor", "added_value", "impact", "transferability",
+            "social_return", "comment", "created_at",
+        ]  # fmt: skip
+
+
+class InterestCreateSerializer(serializers.Serializer):
+    organisation = serializers.PrimaryKeyRelatedField(
+        queryset=MemberOrganisation.objects.all(), required=False, allow_null=True, default=None
+    )
+    application = serializers.PrimaryKeyRelatedField(
+        queryset=Application.objects.all(), required=False, allow_null=True, default=None
+    )
+    note = serializers.CharField(max_length=500)
+
+
+class InterestSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = InterestDeclaration
+        fields = ["id", "board_member", "organisation", "application", "note", "created_at"]
+
+
+class MemberBallotCreateSerializer(serializers.Serializer):
+    organisation = serializers.PrimaryKeyRelatedField(queryset=MemberOrganisation.objects.all())
+    approve: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(
+        queryset=Application.objects.all(), many=True, allow_empty=True
+    )
+
+
+class MemberBallotSerializer(serializers.ModelSerializer):
+    organisation: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="name", read_only=True
+    )
+    approve: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(
+        source="approvals", many=True, read_only=True
+    )
+
+    class Meta:
+        model = MemberBallot
+        fields = ["id", "round", "organisation", "approve", "cast_at"]

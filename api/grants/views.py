@@ -24,10 +24,19 @@ from rest_framework.views import APIView
 
 from community.models import Membership
 from community.selectors import role_cooperative_ids, staff_cooperative_ids
-from grants import services, topups
+from grants import rounds, services, topups
 from grants.coverage import buurtfonds_coverage
 from grants.errors import PaymentProviderUnavailable, SignatureRejected
-from grants.models import Application, Fund, Priority, Receipt, TopUp
+from grants.models import (
+    CRITERIA,
+    Application,
+    Fund,
+    InterestDeclaration,
+    Priority,
+    Receipt,
+    Round,
+    TopUp,
+)
 from ledger.selectors import pot_balance
 from payments import gateway
 from voting import services as voting_services
@@ -179,9 +188,16 @@ class ApplicationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
     def submit(self, request: Request, pk: str | None = None) -> Response:
         # The one way in: the rules and the reservation (grants), then the vote window,
         # its settling at the close, and the residents who asked to hear of new votes.
-        application = voting_services.vote_open(
-            application=self.get_object(), acting_user=acting_user(request)
-        )
+        application = self.get_object()
+        if application.fund.kind == Fund.Kind.INNOVATION:
+            # No neighbours' vote: into the fund's open round, for the board to assess.
+            application = rounds.application_enter(
+                application=application, acting_user=acting_user(request)
+            )
+        else:
+            application = voting_services.vote_open(
+                application=application, acting_user=acting_user(request)
+            )
         return self._answer(application)
 
     @extend_schema(request=s.ReasonSerializer, responses=s.ApplicationSerializer)
@@ -258,6 +274,17 @@ class ApplicationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
             as_attachment=True,
             filename=receipt.original_name,
         )
+
+    @extend_schema(request=s.AssessmentCreateSerializer, responses={201: s.AssessmentSerializer})
+    @action(detail=True, methods=["post"])
+    def assessments(self, request: Request, pk: str | None = None) -> Response:
+        """A board member without a declared link scores the application, once."""
+        data = s.AssessmentCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        assessment = rounds.assessment_create(
+            application=self.get_object(), acting_user=acting_user(request), **data.validated_data
+        )
+        return Response(s.AssessmentSerializer(assessment).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.TopUpCreateSerializer, responses={201: s.TopUpCreatedSerializer})
     @action(
@@ -378,3 +405,60 @@ class StripeWebhookView(APIView):
             # Nothing stored: Stripe delivers the event again later.
             raise PaymentProviderUnavailable() from None
         return Response({"received": True, "outcome": outcome})
+
+
+class RoundViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Innovation rounds: public; a board member opens one on an innovation fund."""
+
+    queryset = Round.objects.select_related("fund__earmark", "fund__cooperative").order_by(
+        "-year", "-id"
+    )
+    serializer_class = s.RoundSerializer
+    filterset_fields = ["fund", "year", "status"]
+
+    def get_permissions(self) -> list:
+        return [AllowAny()] if self.action in ("list", "retrieve") else [IsAuthenticated()]
+
+    @extend_schema(request=s.RoundCreateSerializer, responses={201: s.RoundSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = s.RoundCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        weights = {c: fields.pop(f"weight_{c}") for c in CRITERIA}
+        round_ = rounds.round_create(acting_user=acting_user(request), weights=weights, **fields)
+        return Response(s.RoundSerializer(round_).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=s.MemberBallotCreateSerializer,
+        responses={201: s.MemberBallotSerializer, 200: s.MemberBallotSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="member-ballots")
+    def member_ballots(self, request: Request, pk: str | None = None) -> Response:
+        """A voting member organisation's public approval ballot; casting again replaces it."""
+        data = s.MemberBallotCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        ballot, created = rounds.member_ballot_cast(
+            round_=self.get_object(),
+            organisation=data.validated_data["organisation"],
+            approvals=data.validated_data["approve"],
+            acting_user=acting_user(request),
+        )
+        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        return Response(s.MemberBallotSerializer(ballot).data, status=code)
+
+
+class InterestViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
+    """A board member declares a link to a member organisation or an application."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = s.InterestSerializer
+    queryset = InterestDeclaration.objects.none()
+
+    @extend_schema(request=s.InterestCreateSerializer, responses={201: s.InterestSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = s.InterestCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        declaration = rounds.interest_declare(
+            acting_user=acting_user(request), **data.validated_data
+        )
+        return Response(s.InterestSerializer(declaration).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,361 @@
+"""Innovation rounds: applications come in, board members assess them (never where they
+declared a link), voting member organisations may cast approval ballots, a rule proposes
+an allocation and the board finalizes it.
+
+A round's money must be there: its budget is at most the innovation pot's available money,
+and the pot holds at least 5% of the subsidy income the cooperative booked in the round's
+year (the board may reserve more).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from community.audit import audit_log
+from community.models import Cooperative, MemberOrganisation, Membership, Residency, User
+from community.selectors import user_has_cooperative_role
+from ledger import chart
+from ledger.selectors import pot_available_cents, trial_balance
+
+from . import errors
+from .models import (
+    CRITERIA,
+    Application,
+    Assessment,
+    Fund,
+    InterestDeclaration,
+    MemberBallot,
+    Round,
+)
+from .services import (
+    _check_transition,
+    _locked,
+    _require_applicant,
+    _transition,
+    cooperative_project,
+)
+
+MIN_POT_SHARE = Decimal("0.05")
+
+
+@dataclass(frozen=True)
+class PotFigures:
+    """What the API shows beside a round: the pot's money and the 5% it must hold."""
+
+    available_cents: int
+    subsidy_cents: int
+    minimum_cents: int
+
+
+def pot_figures(*, fund: Fund, year: int) -> PotFigures:
+    cooperative = fund.cooperative
+    rows = trial_balance(year=year, project=cooperative_project(cooperative=cooperative))
+    subsidy = sum(
+        r.credit_cents - r.debit_cents for r in rows if r.code == chart.INCOME_BY_SOURCE["subsidy"]
+    )
+    minimum = int((Decimal(subsidy) * MIN_POT_SHARE).to_integral_value(rounding="ROUND_CEILING"))
+    return PotFigures(
+        available_cents=pot_available_cents(fund.earmark),
+        subsidy_cents=subsidy,
+        minimum_cents=minimum,
+    )
+
+
+def _require_board(user: User, cooperative: Cooperative) -> None:
+    if not user_has_cooperative_role(
+        user=user, role=Membership.Role.BOARD, cooperative=cooperative
+    ):
+        raise errors.NotBoard()
+
+
+def round_create(
+    *,
+    acting_user: User,
+    fund: Fund,
+    year: int,
+    submission_closes_at: datetime,
+    budget_cents: int,
+    member_ballots: bool = False,
+    ballot_opens_at: datetime | None = None,
+    ballot_closes_at: datetime | None = None,
+    min_assessments: int = 2,
+    weights: dict[str, Decimal] | None = None,
+) -> Round:
+    """A board member opens the year's round on an innovation fund."""
+    _require_board(acting_user, fund.cooperative)
+    if fund.kind != Fund.Kind.INNOVATION:
+        raise errors.WrongFundKind(extra={"field": "fund"})
+    if submission_closes_at <= timezone.now():
+        raise errors.RoundDatesInvalid(extra={"field": "submission_closes_at"})
+    if member_ballots and not (
+        ballot_opens_at and ballot_closes_at and ballot_opens_at < ballot_closes_at
+    ):
+        raise errors.RoundDatesInvalid(extra={"field": "ballot_closes_at"})
+    with transaction.atomic():
+        Fund.objects.select_for_update().get(pk=fund.pk)
+        figures = pot_figures(fund=fund, year=year)
+        if figures.available_cents < figures.minimum_cents:
+            raise errors.PotBelowMinimum(extra=figures.__dict__)
+        if budget_cents > figures.available_cents:
+            raise errors.RoundBudgetTooLarge(extra=figures.__dict__)
+        try:
+            with transaction.atomic():
+                round_ = Round.objects.create(
+                    fund=fund,
+                    year=year,
+                    submission_closes_at=submission_closes_at,
+                    budget_cents=budget_cents,
+                    member_ballots=member_ballots,
+                    ballot_opens_at=ballot_opens_at if member_ballots else None,
+                    ballot_closes_at=ballot_closes_at if member_ballots else None,
+                    min_assessments=min_assessments,
+                    **{f"weight_{c}": w for c, w in (weights or {}).items() if c in CRITERIA},
+                )
+        except IntegrityError as exc:
+            raise errors.RoundExists() from exc
+        round_.open()
+        round_.save(update_fields=["status"])
+        audit_log(
+            actor=acting_user,
+            action="round_opened",
+            obj=round_,
+            data={"year": year, "budget_cents": budget_cents, "member_ballots": member_ballots},
+        )
+    return round_
+
+
+def _submissions_closed(round_: Round) -> bool:
+    return timezone.now() >= round_.submission_closes_at
+
+
+def _round_locked(round_id: int) -> Round:
+    """The round's row, locked; past its submission deadline an open round is assessing."""
+    round_ = Round.objects.select_for_update().select_related("fund").get(pk=round_id)
+    if round_.status == Round.Status.OPEN and _submissions_closed(round_):
+        round_.assess()
+        round_.save(update_fields=["status"])
+    return round_
+
+
+def _may_enter(*, user: User, fund: Fund, organisation: MemberOrganisation | None) -> None:
+    """Verified residents of the cooperative's buurten, and its member organisations through
+    their representatives, may apply to its innovation round."""
+    cooperative = fund.cooperative
+    if organisation is not None:
+        if (
+            organisation.active
+            and organisation.cooperative_id == cooperative.pk
+            and organisation.representatives.filter(pk=user.pk).exists()
+        ):
+            return
+        raise errors.NotResident()
+    buurten = Cooperative.objects.filter(Q(pk=cooperative.pk) | Q(parent=cooperative)).values(
+        "neighbourhoods"
+    )
+    if not Residency.objects.filter(
+        user=user, ended_at__isnull=True, neighbourhood__in=buurten
+    ).exists():
+        raise errors.NotResident()
+
+
+def application_enter(*, application: Application, acting_user: User) -> Application:
+    """Submit a draft to its innovation fund's open round."""
+    with transaction.atomic():
+        application = _locked(application)
+        _require_applicant(acting_user, application)
+        _check_transition(application, "enter")
+        fund = application.fund
+        if fund.kind != Fund.Kind.INNOVATION:
+            raise errors.WrongFundKind()
+        round_ = (
+            Round.objects.select_for_update()
+            .filter(fund=fund, status=Round.Status.OPEN, submission_closes_at__gt=timezone.now())
+            .first()
+        )
+        if round_ is None:
+            raise errors.RoundNotOpen()
+        if application.entered_by_id is None:
+            _may_enter(user=acting_user, fund=fund, organisation=application.organisation)
+        if application.amount_requested_cents > round_.budget_cents:
+            raise errors.AmountOutOfRange(extra={"max_cents": round_.budget_cents})
+        application.round = round_
+        _transition(application, "enter", actor=acting_user, fields=["round"])
+    return application
+
+
+# -- conflicts of interest and assessments ---------------------------------------------------
+
+
+def recused(*, user: User, application: Application) -> bool:
+    """Whether ``user`` has a link to the application: they applied or represent its
+    organisation, or declared a link to it or to its organisation."""
+    if user.pk in (application.applicant_id, application.entered_by_id):
+        return True
+    links = Q(application=application)
+    if application.organisation_id is not None:
+        if application.organisation.representatives.filter(pk=user.pk).exists():  # type: ignore[union-attr]
+            return True
+        links |= Q(organisation_id=application.organisation_id)
+    return InterestDeclaration.objects.filter(links, board_member=user).exists()
+
+
+def interest_declare(
+    *,
+    acting_user: User,
+    note: str,
+    organisation: MemberOrganisation | None = None,
+    application: Application | None = None,
+) -> InterestDeclaration:
+    """A board member declares a link to a member organisation or to an application."""
+    cooperative = (
+        organisation.cooperative
+        if organisation is not None
+        else application.fund.cooperative
+        if application is not None
+        else None
+    )
+    if cooperative is None:
+        raise errors.InterestNeedsLink()
+    _require_board(acting_user, cooperative)
+    declaration = InterestDeclaration.objects.create(
+        board_member=acting_user, organisation=organisation, application=application, note=note
+    )
+    audit_log(
+        actor=acting_user,
+        action="interest_declared",
+        obj=declaration,
+        data={
+            "organisation": organisation.pk if organisation else None,
+            "application": application.pk if application else None,
+            "note": note[:500],
+        },
+    )
+    return declaration
+
+
+def assessment_create(
+    *, application: Application, acting_user: User, comment: str = "", **scores: int
+) -> Assessment:
+    """A board member without a link to the application scores it on the four criteria,
+    once, after the round's applications are in."""
+    if set(scores) != set(CRITERIA) or not all(1 <= int(v) <= 5 for v in scores.values()):
+        raise errors.ScoreOutOfRange()
+    with transaction.atomic():
+        application = _locked(application)
+        _require_board(acting_user, application.fund.cooperative)
+        if application.status != Application.Status.SUBMITTED or application.round_id is None:
+            raise errors.TransitionNotAllowed(extra={"status": application.status})
+        round_ = _round_locked(application.round_id)
+        if round_.status != Round.Status.ASSESSING:
+            raise errors.RoundNotAssessing(extra={"status": round_.status})
+        if recused(user=acting_user, application=application):
+            raise errors.Recused()
+        try:
+            with transaction.atomic():
+                assessment = Assessment.objects.create(
+                    application=application, assessor=acting_user, comment=comment, **scores
+                )
+        except IntegrityError as exc:
+            raise errors.AlreadyAssessed() from exc
+        audit_log(actor=acting_user, action="application_assessed", obj=application, data=scores)
+    return assessment
+
+
+# -- member ballots ----------------------------------------------------------------------------
+
+
+def member_ballot_cast(
+    *,
+    round_: Round,
+    organisation: MemberOrganisation,
+    approvals: Iterable[Application],
+    acting_user: User,
+) -> tuple[MemberBallot, bool]:
+    """A voting member organisation's approval ballot, cast by its representative within
+    the window; casting again replaces it. Returns the ballot and whether it is new."""
+    approvals = list(approvals)
+    with transaction.atomic():
+        round_ = _round_locked(round_.pk)
+        if not round_.member_ballots:
+            raise errors.NoMemberBallots()
+        now = timezone.now()
+        assert round_.ballot_opens_at and round_.ballot_closes_at
+        if not round_.ballot_opens_at <= now < round_.ballot_closes_at or round_.status not in (
+            Round.Status.OPEN,
+            Round.Status.ASSESSING,
+        ):
+            raise errors.BallotWindowClosed(
+                extra={"opens_at": round_.ballot_opens_at, "closes_at": round_.ballot_closes_at}
+            )
+        if not (
+            organisation.active
+            and organisation.member_kind == MemberOrganisation.MemberKind.VOTING
+            and organisation.cooperative_id == round_.fund.cooperative_id
+        ):
+            raise errors.NotVotingMember()
+        if not organisation.representatives.filter(pk=acting_user.pk).exists():
+            raise errors.NotRepresentative()
+        foreign = [
+            a.pk
+            for a in approvals
+            if a.round_id != round_.pk or a.status != Application.Status.SUBMITTED
+        ]
+        if foreign:
+            raise errors.NotInRound(extra={"applications": foreign})
+        ballot, created = MemberBallot.objects.update_or_create(
+            round=round_, organisation=organisation, defaults={"cast_by": acting_user}
+        )
+        ballot.approvals.set(approvals)
+        audit_log(
+            actor=acting_user,
+            action="member_ballot_cast" if created else "member_ballot_replaced",
+            obj=ballot,
+            data={"approve": sorted(a.pk for a in approvals)},
+        )
+    return ballot, created
+
+
+def ballots_of(round_: Round) -> list[frozenset[str]]:
+    """The round's approval ballots, whole (Equal Shares needs them so)."""
+    return [
+        frozenset(str(pk) for pk in ballot.approvals.values_list("pk", flat=True))
+        for ballot in round_.ballots.all()
+    ]
+
+
+def scores_of(round_: Round) -> dict[int, dict[str, Any]]:
+    """Per application: how many assessed it, the mean per criterion and the weighted mean."""
+    weights = round_.weights()
+    total_weight = sum(weights.values()) or Decimal(1)
+    result: dict[int, dict[str, Any]] = {}
+    for application in round_.applications.filter(
+        status__in=[
+            Application.Status.SUBMITTED,
+            Application.Status.ALLOCATED,
+            Application.Status.NOT_ALLOCATED,
+        ]
+    ).prefetch_related("assessments"):
+        assessments = list(application.assessments.all())
+        means = {
+            c: (
+                Decimal(sum(getattr(a, c) for a in assessments)) / len(assessments)
+                if assessments
+                else Decimal(0)
+            )
+            for c in CRITERIA
+        }
+        weighted = sum(means[c] * weights[c] for c in CRITERIA) / total_weight
+        result[application.pk] = {
+            "assessments": len(assessments),
+            "means": {c: means[c].quantize(Decimal("0.01")) for c in CRITERIA},
+            "weighted": weighted.quantize(Decimal("0.001")),
+        }
+    return result

@@ -1,0 +1,334 @@
+"""Innovation rounds: money that is there, who may apply, assessments with recusal, and the
+member organisations' approval ballots."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from community.models import MemberOrganisation
+from grants import services
+from grants.models import Application, Fund, Round
+from tests.community.factories import make_resident
+from tests.conftest import client_for
+from tests.grants.factories import (
+    board_of,
+    coordinator_of,
+    make_fund,
+    resident_of,
+    treasurer_of,
+)
+
+pytestmark = pytest.mark.django_db
+
+YEAR = timezone.localdate().year
+
+
+def innovation_fund(coop, deposit_cents):
+    fund = services.fund_create(
+        acting_user=board_of(coop), cooperative=coop, name="Innovatiepot", kind="innovation"
+    )
+    services.fund_deposit(
+        fund=fund,
+        amount_cents=deposit_cents,
+        source="subsidy",
+        reference="BANK-INNOVATIE",
+        acting_user=treasurer_of(coop),
+    )
+    return fund
+
+
+@pytest.fixture
+def buurtfonds(coop_a, rivierenwijk):
+    return make_fund(coop_a, rivierenwijk, deposit_cents=1_500_000)  # subsidy income
+
+
+@pytest.fixture
+def pot(coop_a, buurtfonds):
+    # Subsidy this year: 1,500,000 + 100,000; 5% of it is 80,000, which the pot holds.
+    return innovation_fund(coop_a, 100_000)
+
+
+def open_round(fund, **fields):
+    body = {
+        "fund": fund.pk,
+        "year": YEAR,
+        "submission_closes_at": (timezone.now() + timedelta(days=7)).isoformat(),
+        "budget_cents": 90_000,
+        **fields,
+    }
+    return client_for(board_of(fund.cooperative)).post("/api/v1/rounds/", body, format="json")
+
+
+@pytest.fixture
+def round_(pot):
+    response = open_round(
+        pot,
+        member_ballots=True,
+        ballot_opens_at=timezone.now().isoformat(),
+        ballot_closes_at=(timezone.now() + timedelta(days=10)).isoformat(),
+    )
+    assert response.status_code == 201, response.json()
+    return Round.objects.get(pk=response.json()["id"])
+
+
+def entered(round_, applicant, **fields):
+    fields.setdefault("amount_requested_cents", 30_000)
+    fields.setdefault("total_budget_cents", 40_000)
+    fields.setdefault("own_contribution_cents", 10_000)
+    application = services.application_create(
+        fund=round_.fund,
+        acting_user=applicant,
+        title=fields.pop("title", "Repaircafé"),
+        summary="Samen spullen repareren.",
+        **fields,
+    )
+    response = client_for(applicant).post(f"/api/v1/applications/{application.pk}/submit/")
+    assert response.status_code == 200, response.json()
+    return Application.objects.get(pk=application.pk)
+
+
+# -- the round and its money ---------------------------------------------------------------------
+
+
+def test_a_round_shows_the_pot_and_the_five_percent_it_must_hold(api, round_):
+    body = api.get(f"/api/v1/rounds/{round_.pk}/").json()
+    assert body["status"] == "open"
+    assert body["pot"] == {
+        "available_cents": 100_000,
+        "subsidy_cents": 1_600_000,
+        "minimum_cents": 80_000,
+    }
+
+
+def test_a_pot_below_five_percent_of_the_subsidy_opens_no_round(coop_a, buurtfonds):
+    thin = innovation_fund(coop_a, 60_000)  # 5% of 1,560,000 is 78,000
+    response = open_round(thin, budget_cents=10_000)
+    assert response.status_code == 409
+    assert response.json()["code"] == "pot_below_minimum"
+    assert response.json()["minimum_cents"] == 78_000
+
+
+def test_the_budget_is_at_most_what_the_pot_holds(pot):
+    response = open_round(pot, budget_cents=100_001)
+    assert response.status_code == 409
+    assert response.json()["code"] == "round_budget_too_large"
+    assert open_round(pot, budget_cents=100_000).status_code == 201
+    again = open_round(pot, budget_cents=1_000)
+    assert again.status_code == 409 and again.json()["code"] == "round_exists"
+
+
+def test_only_the_board_opens_rounds_and_only_on_an_innovation_fund(pot, buurtfonds, coop_b):
+    body = {
+        "fund": pot.pk,
+        "year": YEAR,
+        "submission_closes_at": (timezone.now() + timedelta(days=7)).isoformat(),
+        "budget_cents": 1_000,
+    }
+    for outsider in (treasurer_of(pot.cooperative), board_of(coop_b)):
+        assert client_for(outsider).post("/api/v1/rounds/", body, format="json").status_code == 403
+    wrong = open_round(buurtfonds)
+    assert wrong.status_code == 400 and wrong.json()["code"] == "wrong_fund_kind"
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"submission_closes_at": "2020-01-01T00:00:00Z"},
+        {"member_ballots": True},  # no window
+        {"member_ballots": True, "ballot_opens_at": "2031-01-02T00:00:00Z",
+         "ballot_closes_at": "2031-01-01T00:00:00Z"},
+        {"budget_cents": -5},
+        {"year": "dit jaar"},
+        {"weight_impact": "-1"},
+    ],
+)  # fmt: skip
+def test_bad_rounds_are_400(pot, fields):
+    response = open_round(pot, **fields)
+    assert response.status_code == 400, response.json()
+    assert not Round.objects.exists()
+
+
+# -- who may apply ---------------------------------------------------------------------------------
+
+
+def test_residents_of_the_cooperatives_buurten_apply_to_its_round(round_, buurtfonds, coop_b):
+    application = entered(round_, resident_of(buurtfonds))
+    assert (application.status, application.round_id) == ("submitted", round_.pk)
+    elsewhere = make_resident(
+        neighbourhood=coop_b.neighbourhoods.get(), coordinator=coordinator_of(coop_b)
+    )
+    draft = services.application_create(
+        fund=round_.fund,
+        acting_user=elsewhere,
+        title="Elders",
+        summary="x",
+        amount_requested_cents=1_000,
+        total_budget_cents=2_000,
+        own_contribution_cents=1_000,
+    )
+    refused = client_for(elsewhere).post(f"/api/v1/applications/{draft.pk}/submit/")
+    assert refused.status_code == 403 and refused.json()["code"] == "not_resident"
+
+
+def test_nothing_enters_after_the_deadline(round_, buurtfonds):
+    applicant = resident_of(buurtfonds)
+    draft = services.application_create(
+        fund=round_.fund,
+        acting_user=applicant,
+        title="Te laat",
+        summary="x",
+        amount_requested_cents=1_000,
+        total_budget_cents=2_000,
+        own_contribution_cents=1_000,
+    )
+    with time_machine.travel(round_.submission_closes_at + timedelta(seconds=1)):
+        late = client_for(applicant).post(f"/api/v1/applications/{draft.pk}/submit/")
+    assert late.status_code == 409 and late.json()["code"] == "round_not_open"
+
+
+# -- assessments and recusal ---------------------------------------------------------------------
+
+
+def assess(user, application, **scores):
+    body = {"added_value": 4, "impact": 3, "transferability": 5, "social_return": 2, **scores}
+    return client_for(user).post(
+        f"/api/v1/applications/{application.pk}/assessments/", body, format="json"
+    )
+
+
+def test_the_board_assesses_once_the_applications_are_in(round_, buurtfonds):
+    application = entered(round_, resident_of(buurtfonds))
+    board = board_of(round_.fund.cooperative)
+    early = assess(board, application)
+    assert early.status_code == 409 and early.json()["code"] == "round_not_assessing"
+    with time_machine.travel(round_.submission_closes_at + timedelta(minutes=1)):
+        assert assess(board, application).status_code == 201
+        twice = assess(board, application)
+        assert twice.status_code == 409 and twice.json()["code"] == "already_assessed"
+        assert assess(treasurer_of(round_.fund.cooperative), application).status_code == 403
+    round_.refresh_from_db()
+    assert round_.status == "assessing"
+
+
+@pytest.mark.parametrize("score", [0, 6, "vier", None])
+def test_scores_are_one_to_five(round_, buurtfonds, score):
+    application = entered(round_, resident_of(buurtfonds))
+    with time_machine.travel(round_.submission_closes_at + timedelta(minutes=1)):
+        response = assess(board_of(round_.fund.cooperative), application, impact=score)
+    assert response.status_code == 400
+    assert not application.assessments.exists()
+
+
+def test_a_declared_link_recuses_from_assessing(round_, buurtfonds, coop_a):
+    organisation = MemberOrganisation.objects.create(
+        cooperative=coop_a, name="Bewonersvereniging", member_kind="voting"
+    )
+    representative = resident_of(buurtfonds)
+    organisation.representatives.add(representative)
+    by_organisation = entered(round_, representative, organisation=organisation)
+    by_resident = entered(round_, resident_of(buurtfonds), title="Buurtmoestuin")
+    board = board_of(coop_a)
+    declare = client_for(board).post(
+        "/api/v1/interests/",
+        {"organisation": organisation.pk, "note": "Mijn zus zit in het bestuur"},
+        format="json",
+    )
+    assert declare.status_code == 201
+    assert (
+        client_for(board)
+        .post(
+            "/api/v1/interests/",
+            {"application": by_resident.pk, "note": "Buurman"},
+            format="json",
+        )
+        .status_code
+        == 201
+    )
+    with time_machine.travel(round_.submission_closes_at + timedelta(minutes=1)):
+        for application in (by_organisation, by_resident):
+            refused = assess(board, application)
+            assert refused.status_code == 403 and refused.json()["code"] == "recused"
+    assert (
+        client_for(board)
+        .post("/api/v1/interests/", {"note": "zomaar"}, format="json")
+        .json()["code"]
+        == "interest_needs_link"
+    )
+
+
+# -- member ballots ----------------------------------------------------------------------------
+
+
+def test_a_voting_member_organisation_casts_one_public_ballot(round_, buurtfonds, coop_a, api):
+    stemlid = MemberOrganisation.objects.create(
+        cooperative=coop_a, name="Wijkraad", member_kind="voting"
+    )
+    steunlid = MemberOrganisation.objects.create(
+        cooperative=coop_a, name="Bakkerij", member_kind="supporting"
+    )
+    representative = resident_of(buurtfonds)
+    stemlid.representatives.add(representative)
+    steunlid.representatives.add(representative)
+    first = entered(round_, resident_of(buurtfonds))
+    second = entered(round_, resident_of(buurtfonds), title="Tweede")
+    url = f"/api/v1/rounds/{round_.pk}/member-ballots/"
+    voter = client_for(representative)
+    cast = voter.post(url, {"organisation": stemlid.pk, "approve": [first.pk]}, format="json")
+    assert cast.status_code == 201
+    assert cast.json()["approve"] == [first.pk] and cast.json()["organisation"] == "Wijkraad"
+    again = voter.post(
+        url, {"organisation": stemlid.pk, "approve": [first.pk, second.pk]}, format="json"
+    )
+    assert again.status_code == 200
+    assert sorted(again.json()["approve"]) == sorted([first.pk, second.pk])
+    supporting = voter.post(url, {"organisation": steunlid.pk, "approve": []}, format="json")
+    assert supporting.status_code == 403 and supporting.json()["code"] == "not_voting_member"
+    stranger = client_for(resident_of(buurtfonds)).post(
+        url, {"organisation": stemlid.pk, "approve": []}, format="json"
+    )
+    assert stranger.status_code == 403 and stranger.json()["code"] == "not_representative"
+    with time_machine.travel(round_.ballot_closes_at + timedelta(seconds=1)):
+        late = voter.post(url, {"organisation": stemlid.pk, "approve": []}, format="json")
+    assert late.status_code == 409 and late.json()["code"] == "ballot_window_closed"
+
+
+def test_a_ballot_approves_only_the_rounds_applications(round_, buurtfonds, coop_a):
+    stemlid = MemberOrganisation.objects.create(
+        cooperative=coop_a, name="Wijkraad", member_kind="voting"
+    )
+    representative = resident_of(buurtfonds)
+    stemlid.representatives.add(representative)
+    buurt_application = services.application_create(
+        fund=buurtfonds,
+        acting_user=resident_of(buurtfonds),
+        title="Buurtfonds",
+        summary="x",
+        amount_requested_cents=10_000,
+        total_budget_cents=20_000,
+        own_contribution_cents=10_000,
+    )
+    response = client_for(representative).post(
+        f"/api/v1/rounds/{round_.pk}/member-ballots/",
+        {"organisation": stemlid.pk, "approve": [buurt_application.pk]},
+        format="json",
+    )
+    assert response.status_code == 400 and response.json()["code"] == "not_in_round"
+
+
+def test_rounds_without_member_ballots_take_none(pot, buurtfonds, coop_a):
+    response = open_round(pot)
+    round_ = Round.objects.get(pk=response.json()["id"])
+    stemlid = MemberOrganisation.objects.create(
+        cooperative=coop_a, name="Wijkraad", member_kind="voting"
+    )
+    representative = resident_of(buurtfonds)
+    stemlid.representatives.add(representative)
+    refused = client_for(representative).post(
+        f"/api/v1/rounds/{round_.pk}/member-ballots/",
+        {"organisation": stemlid.pk, "approve": []},
+        format="json",
+    )
+    assert refused.status_code == 409 and refused.json()["code"] == "no_member_ballots"
+    assert Fund.objects.get(pk=pot.pk).kind == "innovation"

@@ -16,6 +16,9 @@ round's outcome can be checked against public tools (pabutools, equalshares.net)
 - ``equal_shares_greedy(budget, costs, ballots)``: ``equal_shares``, then ``greedy`` over the
   money left.
 
+The approval rules take a keyword ``unit``: one currency unit in the integers given (1 by
+default; 100 when money is in cents), the step by which ``add1`` raises each voter's budget.
+
 ``RULES`` maps the approval rules' names to these functions. A ballot is the set of project ids a
 voter approves; ids on a ballot that are not in ``costs`` are ignored. A project nobody approved
 is never selected by an approval rule (nor one nobody scored by ``board_score``), and an approved
@@ -40,14 +43,25 @@ the voters' classes and the counts of supporters per class (``_Node``).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
 from itertools import compress
 from operator import itemgetter, mul
+from typing import Protocol
 
 Score = Decimal | Fraction | int
-ApprovalRule = Callable[[int, Mapping[str, int], Sequence[Collection[str]]], list[str]]
+
+
+class ApprovalRule(Protocol):
+    def __call__(
+        self,
+        budget: int,
+        costs: Mapping[str, int],
+        ballots: Sequence[Collection[str]],
+        *,
+        unit: int = 1,
+    ) -> list[str]: ...
 
 
 def board_score(budget: int, costs: Mapping[str, int], scores: Mapping[str, Score]) -> list[str]:
@@ -56,15 +70,24 @@ def board_score(budget: int, costs: Mapping[str, int], scores: Mapping[str, Scor
     return _fill(budget, costs, order, [])
 
 
-def greedy(budget: int, costs: Mapping[str, int], ballots: Sequence[Collection[str]]) -> list[str]:
-    """Fund projects by descending number of approvals, skipping any that no longer fit."""
+def greedy(
+    budget: int, costs: Mapping[str, int], ballots: Sequence[Collection[str]], *, unit: int = 1
+) -> list[str]:
+    """Fund projects by descending number of approvals, skipping any that no longer fit.
+
+    ``unit`` is accepted (and unused) so that every rule in ``RULES`` is called alike.
+    """
     return _fill(budget, costs, _by_approvals(costs, ballots), [])
 
 
 def equal_shares(
-    budget: int, costs: Mapping[str, int], ballots: Sequence[Collection[str]]
+    budget: int, costs: Mapping[str, int], ballots: Sequence[Collection[str]], *, unit: int = 1
 ) -> list[str]:
-    """The Method of Equal Shares (cost utilities) with the ``add1`` completion."""
+    """The Method of Equal Shares (cost utilities) with the ``add1`` completion.
+
+    ``unit`` is one currency unit in the integers given (100 for cents): the completion raises
+    each voter's budget by that much at a time.
+    """
     _check(budget, costs)
     shares = _Shares(costs, ballots)
     approved = shares.approved
@@ -74,7 +97,7 @@ def equal_shares(
     assert outcome is not None  # at the real budget, the voters cannot pay more than it
     step = 1
     while True:
-        bigger = shares.run(budget, step, limit=budget)
+        bigger = shares.run(budget, step * unit, limit=budget)
         if bigger is None:
             return sorted(outcome)
         outcome = bigger
@@ -82,10 +105,10 @@ def equal_shares(
 
 
 def equal_shares_greedy(
-    budget: int, costs: Mapping[str, int], ballots: Sequence[Collection[str]]
+    budget: int, costs: Mapping[str, int], ballots: Sequence[Collection[str]], *, unit: int = 1
 ) -> list[str]:
     """``equal_shares``, then the money left goes to the most approved projects that fit."""
-    chosen = equal_shares(budget, costs, ballots)
+    chosen = equal_shares(budget, costs, ballots, unit=unit)
     return _fill(budget, costs, _by_approvals(costs, ballots), chosen)
 
 

@@ -6,7 +6,16 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from .models import Application, Fund, Priority, Receipt, StatusChange, StripeEvent, TopUp
+from .models import (
+    Application,
+    Fund,
+    Priority,
+    Receipt,
+    Round,
+    StatusChange,
+    StripeEvent,
+    TopUp,
+)
 
 
 @admin.register(Fund)
@@ -100,3 +109,21 @@ class StripeEventAdmin(TopUpAdmin):
     list_display = ["event_id", "type", "object_id", "received_at", "outcome"]
     list_filter = ["type"]
     readonly_fields = [f.name for f in StripeEvent._meta.fields]
+
+
+@admin.register(Round)
+class RoundAdmin(admin.ModelAdmin):
+    """Rounds change only through their services (API); the admin shows them."""
+
+    list_display = ["fund", "year", "status", "budget_cents", "decided_at"]
+    list_filter = ["status", "year"]
+    readonly_fields = [f.name for f in Round._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

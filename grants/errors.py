@@ -236,3 +236,36 @@ class NotRepresentative(Forbidden):
 class NotInRound(DomainError):
     code = "not_in_round"
     message = _("A ballot approves only applications submitted to this round.")
+
+
+class UnknownRule(DomainError):
+    code = "unknown_rule"
+    message = _("There is no allocation rule by that name.")
+
+
+class AssessmentsMissing(Conflict):
+    code = "assessments_missing"
+    message = _("Some applications do not have the assessments the round needs yet.")
+
+
+class RuleNeedsBallots(DomainError):
+    code = "rule_needs_ballots"
+    message = _("This rule counts member ballots, and this round has none.")
+
+
+class BallotStillOpen(Conflict):
+    code = "ballot_still_open"
+    message = _("The member ballot is still open.")
+
+
+class NoProposal(Conflict):
+    code = "no_proposal"
+    message = _("Ask for an allocation first (allocate), then finalize it.")
+
+
+class TopPrioritiesUncovered(Conflict):
+    code = "top_priorities_uncovered"
+    message = _(
+        "The allocation leaves top priorities uncovered: change it, or give the reason to "
+        "accept it (it is published)."
+    )

@@ -19,13 +19,15 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from backend.queue import enqueue_on_commit
 from community.audit import audit_log
 from community.models import Cooperative, MemberOrganisation, Membership, Residency, User
 from community.selectors import user_has_cooperative_role
-from ledger import chart
+from ledger import chart, postings
 from ledger.selectors import pot_available_cents, trial_balance
 
-from . import errors
+from . import allocation, errors, tasks
+from .coverage import Coverage, coverage, top_priorities
 from .models import (
     CRITERIA,
     Application,
@@ -38,6 +40,7 @@ from .models import (
 from .services import (
     _check_transition,
     _locked,
+    _post_money,
     _require_applicant,
     _transition,
     cooperative_project,
@@ -359,3 +362,216 @@ def scores_of(round_: Round) -> dict[int, dict[str, Any]]:
             "weighted": weighted.quantize(Decimal("0.001")),
         }
     return result
+
+
+# -- allocation, finalizing, the public result -----------------------------------------------
+
+RULE_NAMES = ("board_score", "greedy", "equal_shares", "equal_shares_greedy")
+
+
+def _in_round(round_: Round) -> list[Application]:
+    return list(
+        round_.applications.filter(status=Application.Status.SUBMITTED)
+        .prefetch_related("priorities")
+        .order_by("pk")
+    )
+
+
+def round_top_priorities(round_: Round) -> list[Any]:
+    """The top priorities of every buurt the round's cooperative covers, for its year."""
+    cooperative = round_.fund.cooperative
+    buurten = Cooperative.objects.filter(Q(pk=cooperative.pk) | Q(parent=cooperative)).values_list(
+        "neighbourhoods", flat=True
+    )
+    return top_priorities(
+        neighbourhood_ids=[b for b in buurten if b is not None],
+        year=round_.year,
+        top=round_.fund.top_priorities,
+    )
+
+
+def round_coverage(round_: Round, selected: Iterable[int]) -> Coverage:
+    chosen = set(selected)
+    allocation = {
+        a: a.amount_requested_cents
+        for a in round_.applications.filter(pk__in=chosen).prefetch_related("priorities")
+    }
+    return coverage(allocation=allocation, top=round_top_priorities(round_), fund=round_.fund)
+
+
+def round_allocate(*, round_: Round, rule: str, acting_user: User) -> dict[str, Any]:
+    """A board member asks a rule for a proposal: the selected applications and their
+    coverage of the top priorities. Nothing is final until :func:`round_finalize`."""
+    if rule not in RULE_NAMES:
+        raise errors.UnknownRule(extra={"rules": list(RULE_NAMES)})
+    with transaction.atomic():
+        round_ = _round_locked(round_.pk)
+        _require_board(acting_user, round_.fund.cooperative)
+        if round_.status != Round.Status.ASSESSING:
+            raise errors.RoundNotAssessing(extra={"status": round_.status})
+        applications = _in_round(round_)
+        scores = scores_of(round_)
+        short = [a.pk for a in applications if scores[a.pk]["assessments"] < round_.min_assessments]
+        if short:
+            raise errors.AssessmentsMissing(
+                extra={"applications": short, "min_assessments": round_.min_assessments}
+            )
+        costs = {str(a.pk): a.amount_requested_cents for a in applications}
+        if rule == "board_score":
+            chosen = allocation.board_score(
+                round_.budget_cents, costs, {str(pk): s["weighted"] for pk, s in scores.items()}
+            )
+        else:
+            if not round_.member_ballots:
+                raise errors.RuleNeedsBallots()
+            assert round_.ballot_closes_at is not None
+            if timezone.now() < round_.ballot_closes_at:
+                raise errors.BallotStillOpen(extra={"closes_at": round_.ballot_closes_at})
+            # One euro (100 cents) is the step by which Equal Shares raises every budget.
+            chosen = allocation.RULES[rule](
+                round_.budget_cents, costs, ballots_of(round_), unit=100
+            )
+        selected = sorted(int(pk) for pk in chosen)
+        proposal = {
+            "rule": rule,
+            "selected": selected,
+            "total_cents": sum(costs[str(pk)] for pk in selected),
+            "proposed_by": acting_user.pk,
+            "proposed_at": timezone.now().isoformat(),
+        }
+        round_.proposal = proposal
+        round_.save(update_fields=["proposal"])
+        audit_log(actor=acting_user, action="round_allocation_proposed", obj=round_, data=proposal)
+    return {**proposal, "coverage": round_coverage(round_, selected)}
+
+
+def round_finalize(*, round_: Round, acting_user: User, override_reason: str = "") -> Round:
+    """Fix the proposed allocation: refused while a top priority is not covered, unless the
+    board records why (published). The selected amounts are committed from the innovation
+    pot, every application is allocated or not, and its applicant hears of it."""
+    override_reason = override_reason.strip()
+    with transaction.atomic():
+        round_ = _round_locked(round_.pk)
+        _require_board(acting_user, round_.fund.cooperative)
+        if round_.status != Round.Status.ASSESSING:
+            raise errors.RoundNotAssessing(extra={"status": round_.status})
+        if not round_.proposal:
+            raise errors.NoProposal()
+        applications = _in_round(round_)
+        if any(recused(user=acting_user, application=a) for a in applications):
+            raise errors.Recused()
+        selected = set(round_.proposal["selected"])
+        if not selected <= {a.pk for a in applications}:
+            raise errors.NoProposal()  # an application left the round since: propose again
+        covered = round_coverage(round_, selected)
+        if covered.uncovered and not override_reason:
+            raise errors.TopPrioritiesUncovered(extra={"uncovered": covered.uncovered})
+        now = timezone.now()
+        for application in applications:
+            application = _locked(application)
+            if application.pk in selected:
+                postings.post_reservation(
+                    application=application.earmark,
+                    amount_cents=application.amount_requested_cents,
+                    idempotency_key=f"application:{application.pk}:allocate-reserve",
+                    actor_id=acting_user.pk,
+                )
+                _post_money(application, "commitment", cause="allocate", actor=acting_user)
+            application.decided_at = now
+            _transition(
+                application,
+                "allocate" if application.pk in selected else "not_allocate",
+                actor=acting_user,
+                reason=round_.proposal["rule"],
+                fields=["decided_at"],
+            )
+            enqueue_on_commit(tasks.notify_decision, application.pk)
+        round_.decide()
+        round_.decided_by = acting_user
+        round_.decided_at = now
+        round_.override_reason = override_reason if covered.uncovered else ""
+        round_.save(update_fields=["status", "decided_by", "decided_at", "override_reason"])
+        audit_log(
+            actor=acting_user,
+            action="round_decided",
+            obj=round_,
+            data={
+                "rule": round_.proposal["rule"],
+                "selected": sorted(selected),
+                "uncovered": covered.uncovered,
+                "override_reason": round_.override_reason,
+            },
+        )
+    return round_
+
+
+def round_result(round_: Round) -> dict[str, Any]:
+    """What everyone may see of a decided round: the selection, the aggregated scores, the
+    member organisations' ballots and their totals, the coverage, who decided, the
+    recusals and any override reason."""
+    decided = round_.status in (Round.Status.DECIDED, Round.Status.CLOSED)
+    applications = list(
+        round_.applications.filter(
+            status__in=[
+                Application.Status.SUBMITTED,
+                Application.Status.ALLOCATED,
+                Application.Status.NOT_ALLOCATED,
+                Application.Status.PAID,
+                Application.Status.REPORTED,
+                Application.Status.CLOSED,
+                Application.Status.CANCELLED,
+            ]
+        ).order_by("pk")
+    )
+    selected = sorted(round_.proposal["selected"]) if decided and round_.proposal else []
+    scores = scores_of(round_)
+    ballots = list(round_.ballots.select_related("organisation").prefetch_related("approvals"))
+    totals: dict[int, int] = {a.pk: 0 for a in applications}
+    for ballot in ballots:
+        for pk in ballot.approvals.values_list("pk", flat=True):
+            totals[pk] = totals.get(pk, 0) + 1
+    ids = [a.pk for a in applications]
+    recusals = InterestDeclaration.objects.filter(
+        Q(application_id__in=ids)
+        | Q(organisation_id__in=[a.organisation_id for a in applications if a.organisation_id])
+    ).select_related("board_member")
+    return {
+        "round": round_.pk,
+        "status": round_.status,
+        "budget_cents": round_.budget_cents,
+        "rule": round_.proposal["rule"] if decided and round_.proposal else None,
+        "selected": selected,
+        "allocated_cents": sum(a.amount_requested_cents for a in applications if a.pk in selected),
+        "applications": [
+            {
+                "id": a.pk,
+                "title": a.title,
+                "amount_cents": a.amount_requested_cents,
+                "selected": a.pk in selected,
+                "assessments": scores.get(a.pk, {}).get("assessments", 0),
+                "scores": scores.get(a.pk, {}).get("means") if decided else None,
+                "weighted_score": scores.get(a.pk, {}).get("weighted") if decided else None,
+                "approvals": totals.get(a.pk, 0) if decided else None,
+            }
+            for a in applications
+        ],
+        "ballots": [
+            {
+                "organisation": b.organisation.name,
+                "approve": sorted(b.approvals.values_list("pk", flat=True)),
+            }
+            for b in ballots
+        ]
+        if decided
+        else [],
+        "coverage": round_coverage(round_, selected) if decided else None,
+        "decided_by": round_.decided_by.get_username() if round_.decided_by else None,
+        "decided_at": round_.decided_at,
+        "recusals": sorted(
+            {
+                (d.board_member.get_username(), d.application_id or 0, d.organisation_id or 0)
+                for d in recusals
+            }
+        ),
+        "override_reason": round_.override_reason,
+    }

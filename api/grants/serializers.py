@@ -21,7 +21,7 @@ from grants.models import (
     StatusChange,
     TopUp,
 )
-from grants.rounds import pot_figures
+from grants.rounds import RULE_NAMES, pot_figures
 from grants.selectors import repayment_account
 from grants.services import allowed_actions
 from ledger.chart import INCOME_BY_SOURCE
@@ -535,3 +535,72 @@ class MemberBallotSerializer(serializers.ModelSerializer):
     class Meta:
         model = MemberBallot
         fields = ["id", "round", "organisation", "approve", "cast_at"]
+
+
+class AllocateSerializer(serializers.Serializer):
+    rule = serializers.ChoiceField(choices=RULE_NAMES)
+
+
+class ProposalSerializer(serializers.Serializer):
+    rule = serializers.CharField()
+    selected = serializers.ListField(child=serializers.IntegerField())
+    total_cents = serializers.IntegerField()
+    coverage = CoverageSerializer()
+
+
+class FinalizeSerializer(serializers.Serializer):
+    override_reason = serializers.CharField(
+        max_length=5000,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="why top priorities left uncovered are accepted (published)",
+    )
+
+
+class ResultApplicationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    amount_cents = serializers.IntegerField()
+    selected = serializers.BooleanField()
+    assessments = serializers.IntegerField()
+    scores = serializers.DictField(child=serializers.DecimalField(4, 2), allow_null=True)
+    weighted_score = serializers.DecimalField(6, 3, allow_null=True)
+    approvals = serializers.IntegerField(allow_null=True, help_text="member ballots approving it")
+
+
+class ResultBallotSerializer(serializers.Serializer):
+    organisation = serializers.CharField()
+    approve = serializers.ListField(child=serializers.IntegerField())
+
+
+class RecusalSerializer(serializers.Serializer):
+    board_member = serializers.CharField()
+    application = serializers.IntegerField(allow_null=True)
+    organisation = serializers.IntegerField(allow_null=True)
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        member, application, organisation = instance
+        return {
+            "board_member": member,
+            "application": application or None,
+            "organisation": organisation or None,
+        }
+
+
+class RoundResultSerializer(serializers.Serializer):
+    """A round's published result (before the decision: its applications only)."""
+
+    round = serializers.IntegerField()
+    status = serializers.CharField()
+    budget_cents = serializers.IntegerField()
+    rule = serializers.CharField(allow_null=True)
+    selected = serializers.ListField(child=serializers.IntegerField())
+    allocated_cents = serializers.IntegerField()
+    applications = ResultApplicationSerializer(many=True)
+    ballots = ResultBallotSerializer(many=True)
+    coverage = CoverageSerializer(allow_null=True)
+    decided_by = serializers.CharField(allow_null=True)
+    decided_at = serializers.DateTimeField(allow_null=True)
+    recusals = RecusalSerializer(many=True)
+    override_reason = serializers.CharField()

@@ -417,7 +417,8 @@ class RoundViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     filterset_fields = ["fund", "year", "status"]
 
     def get_permissions(self) -> list:
-        return [AllowAny()] if self.action in ("list", "retrieve") else [IsAuthenticated()]
+        public = ("list", "retrieve", "result")
+        return [AllowAny()] if self.action in public else [IsAuthenticated()]
 
     @extend_schema(request=s.RoundCreateSerializer, responses={201: s.RoundSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -445,6 +446,33 @@ class RoundViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         )
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return Response(s.MemberBallotSerializer(ballot).data, status=code)
+
+    @extend_schema(request=s.AllocateSerializer, responses=s.ProposalSerializer)
+    @action(detail=True, methods=["post"])
+    def allocate(self, request: Request, pk: str | None = None) -> Response:
+        """A proposal by the chosen rule, with its coverage of the top priorities."""
+        data = s.AllocateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        proposal = rounds.round_allocate(
+            round_=self.get_object(), acting_user=acting_user(request), **data.validated_data
+        )
+        return Response(s.ProposalSerializer(proposal).data)
+
+    @extend_schema(request=s.FinalizeSerializer, responses=s.RoundResultSerializer)
+    @action(detail=True, methods=["post"])
+    def finalize(self, request: Request, pk: str | None = None) -> Response:
+        """Fix the proposal: 409 with the uncovered top priorities unless a reason is given."""
+        data = s.FinalizeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        round_ = rounds.round_finalize(
+            round_=self.get_object(), acting_user=acting_user(request), **data.validated_data
+        )
+        return Response(s.RoundResultSerializer(rounds.round_result(round_)).data)
+
+    @extend_schema(responses=s.RoundResultSerializer)
+    @action(detail=True, methods=["get"])
+    def result(self, request: Request, pk: str | None = None) -> Response:
+        return Response(s.RoundResultSerializer(rounds.round_result(self.get_object())).data)
 
 
 class InterestViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):

@@ -10,9 +10,10 @@ from django.utils import timezone
 from community.models import MemberOrganisation
 from grants import services
 from grants.models import Application, Fund, Round
-from tests.community.factories import make_resident
+from tests.community.factories import MembershipFactory, make_resident
 from tests.conftest import client_for
 from tests.grants.factories import (
+    IBAN,
     board_of,
     coordinator_of,
     make_fund,
@@ -77,6 +78,8 @@ def entered(round_, applicant, **fields):
     fields.setdefault("amount_requested_cents", 30_000)
     fields.setdefault("total_budget_cents", 40_000)
     fields.setdefault("own_contribution_cents", 10_000)
+    fields.setdefault("payee_name", "Stichting Repaircafé")
+    fields.setdefault("payee_iban", IBAN)
     application = services.application_create(
         fund=round_.fund,
         acting_user=applicant,
@@ -332,3 +335,180 @@ def test_rounds_without_member_ballots_take_none(pot, buurtfonds, coop_a):
     )
     assert refused.status_code == 409 and refused.json()["code"] == "no_member_ballots"
     assert Fund.objects.get(pk=pot.pk).kind == "innovation"
+
+
+# -- allocate, finalize, the published result -----------------------------------------------------
+
+
+def assessed(round_, applications, scores):
+    """Two board members score each application (weights 1: the mean is the weighted mean)."""
+    coop = round_.fund.cooperative
+    board = [board_of(coop), MembershipFactory(cooperative=coop, role="board").user]
+    with time_machine.travel(round_.submission_closes_at + timedelta(minutes=1)):
+        for application, score in zip(applications, scores, strict=True):
+            for member in board:
+                response = assess(
+                    member,
+                    application,
+                    added_value=score,
+                    impact=score,
+                    transferability=score,
+                    social_return=score,
+                )
+                assert response.status_code == 201, response.json()
+    return board
+
+
+def after_deadline(round_):
+    return time_machine.travel(round_.ballot_closes_at + timedelta(minutes=1))
+
+
+def test_board_score_selects_by_weighted_mean_and_finalizing_commits_the_money(
+    round_, buurtfonds, api, django_capture_on_commit_callbacks
+):
+    best = entered(round_, resident_of(buurtfonds), title="Beste", amount_requested_cents=50_000,
+                   total_budget_cents=60_000)  # fmt: skip
+    second = entered(round_, resident_of(buurtfonds), title="Tweede", amount_requested_cents=45_000,
+                     total_budget_cents=55_000)  # fmt: skip
+    third = entered(round_, resident_of(buurtfonds), title="Derde", amount_requested_cents=30_000)
+    board = assessed(round_, [best, second, third], [5, 4, 3])
+    with after_deadline(round_):
+        proposal = client_for(board[0]).post(
+            f"/api/v1/rounds/{round_.pk}/allocate/", {"rule": "board_score"}, format="json"
+        )
+        assert proposal.status_code == 200, proposal.json()
+        # 50,000 fits, 45,000 no longer does (budget 90,000), 30,000 does.
+        assert proposal.json()["selected"] == [best.pk, third.pk]
+        assert proposal.json()["total_cents"] == 80_000
+        with django_capture_on_commit_callbacks(execute=True):
+            final = client_for(board[1]).post(
+                f"/api/v1/rounds/{round_.pk}/finalize/", {}, format="json"
+            )
+    assert final.status_code == 200, final.json()
+    statuses = {a.pk: Application.objects.get(pk=a.pk).status for a in (best, second, third)}
+    assert statuses == {best.pk: "allocated", second.pk: "not_allocated", third.pk: "allocated"}
+    fund = Fund.objects.get(pk=round_.fund_id)
+    balance = api.get(f"/api/v1/funds/{fund.pk}/").json()["balance"]
+    assert balance["committed_cents"] == 80_000
+    assert balance["available_cents"] == 20_000
+    result = api.get(f"/api/v1/rounds/{round_.pk}/result/").json()
+    assert result["status"] == "decided" and result["rule"] == "board_score"
+    assert result["selected"] == [best.pk, third.pk]
+    assert result["decided_by"] == board[1].username
+    scores = {a["id"]: a["weighted_score"] for a in result["applications"]}
+    assert scores == {best.pk: "5.000", second.pk: "4.000", third.pk: "3.000"}
+    # An allocated grant follows the Buurtfonds steps: the treasurer pays it.
+    paid = client_for(treasurer_of(fund.cooperative)).post(f"/api/v1/applications/{best.pk}/pay/")
+    assert paid.status_code == 200 and paid.json()["status"] == "paid"
+
+
+def test_allocating_needs_the_assessments_and_a_board_member(round_, buurtfonds):
+    application = entered(round_, resident_of(buurtfonds))
+    with time_machine.travel(round_.submission_closes_at + timedelta(minutes=1)):
+        assess(board_of(round_.fund.cooperative), application)
+    with after_deadline(round_):
+        url = f"/api/v1/rounds/{round_.pk}/allocate/"
+        short = client_for(board_of(round_.fund.cooperative)).post(
+            url, {"rule": "board_score"}, format="json"
+        )
+        assert short.status_code == 409 and short.json()["code"] == "assessments_missing"
+        assert short.json()["applications"] == [application.pk]
+        outsider = client_for(treasurer_of(round_.fund.cooperative)).post(
+            url, {"rule": "board_score"}, format="json"
+        )
+        assert outsider.status_code == 403
+        unknown = client_for(board_of(round_.fund.cooperative)).post(
+            url, {"rule": "loting"}, format="json"
+        )
+        assert unknown.status_code == 400
+
+
+def test_member_ballots_allocate_by_equal_shares(round_, buurtfonds, coop_a):
+    a = entered(round_, resident_of(buurtfonds), title="A", amount_requested_cents=60_000,
+                total_budget_cents=70_000)  # fmt: skip
+    b = entered(round_, resident_of(buurtfonds), title="B", amount_requested_cents=30_000)
+    c = entered(round_, resident_of(buurtfonds), title="C", amount_requested_cents=30_000)
+    board = assessed(round_, [a, b, c], [3, 3, 3])
+    url = f"/api/v1/rounds/{round_.pk}/member-ballots/"
+    # Four organisations want A; two want B and C. Greedy gives A and B (or C); equal shares
+    # gives the two organisations their share too.
+    for n, approve in enumerate([[a], [a], [a], [a], [b, c], [b, c]]):
+        organisation = MemberOrganisation.objects.create(
+            cooperative=coop_a, name=f"Stemlid {n}", member_kind="voting"
+        )
+        representative = resident_of(buurtfonds)
+        organisation.representatives.add(representative)
+        response = client_for(representative).post(
+            url,
+            {"organisation": organisation.pk, "approve": [x.pk for x in approve]},
+            format="json",
+        )
+        assert response.status_code == 201
+    allocate = f"/api/v1/rounds/{round_.pk}/allocate/"
+    early = client_for(board[0]).post(allocate, {"rule": "greedy"}, format="json")
+    assert early.status_code == 409 and early.json()["code"] == "ballot_still_open"
+    with after_deadline(round_):
+        greedy = client_for(board[0]).post(allocate, {"rule": "greedy"}, format="json").json()
+        shares = client_for(board[0]).post(allocate, {"rule": "equal_shares"}, format="json").json()
+    assert greedy["selected"] == [a.pk, b.pk]  # ties between B and C by the smaller id
+    assert sorted(shares["selected"]) == [a.pk, b.pk]
+    assert shares["total_cents"] <= 90_000
+
+
+def test_finalizing_refuses_uncovered_top_priorities_unless_a_reason_is_published(
+    round_, buurtfonds, api
+):
+    fund = round_.fund
+    fund.one_project_per_top_priority = True
+    fund.save()
+    green = services.priority_create(
+        neighbourhood=buurtfonds.neighbourhood, year=round_.year, rank=1, title="Groen",
+        acting_user=board_of(fund.cooperative),
+    )  # fmt: skip
+    application = entered(round_, resident_of(buurtfonds))  # names no priority
+    board = assessed(round_, [application], [4])
+    with after_deadline(round_):
+        proposal = (
+            client_for(board[0])
+            .post(f"/api/v1/rounds/{round_.pk}/allocate/", {"rule": "board_score"}, format="json")
+            .json()
+        )
+        assert proposal["coverage"]["uncovered"][0]["priority"] == green.pk
+        finalize = f"/api/v1/rounds/{round_.pk}/finalize/"
+        refused = client_for(board[0]).post(finalize, {}, format="json")
+        assert refused.status_code == 409
+        assert refused.json()["code"] == "top_priorities_uncovered"
+        assert [u["priority"] for u in refused.json()["uncovered"]] == [green.pk]
+        reason = "Geen groene aanvragen dit jaar; volgend jaar eerst."
+        accepted = client_for(board[0]).post(finalize, {"override_reason": reason}, format="json")
+    assert accepted.status_code == 200
+    assert api.get(f"/api/v1/rounds/{round_.pk}/result/").json()["override_reason"] == reason
+
+
+def test_a_recused_board_member_cannot_finalize_and_the_recusal_is_published(
+    round_, buurtfonds, api
+):
+    application = entered(round_, resident_of(buurtfonds))
+    board = assessed(round_, [application], [4])
+    linked = MembershipFactory(cooperative=round_.fund.cooperative, role="board").user
+    client_for(linked).post(
+        "/api/v1/interests/", {"application": application.pk, "note": "Mijn buurman"}, format="json"
+    )
+    with after_deadline(round_):
+        client_for(board[0]).post(
+            f"/api/v1/rounds/{round_.pk}/allocate/", {"rule": "board_score"}, format="json"
+        )
+        refused = client_for(linked).post(
+            f"/api/v1/rounds/{round_.pk}/finalize/", {}, format="json"
+        )
+        assert refused.status_code == 403 and refused.json()["code"] == "recused"
+        assert (
+            client_for(board[0])
+            .post(f"/api/v1/rounds/{round_.pk}/finalize/", {}, format="json")
+            .status_code
+            == 200
+        )
+    result = api.get(f"/api/v1/rounds/{round_.pk}/result/").json()
+    assert result["recusals"] == [
+        {"board_member": linked.username, "application": application.pk, "organisation": None}
+    ]

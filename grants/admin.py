@@ -86,44 +86,36 @@ class ApplicationAdmin(admin.ModelAdmin):
         return False
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows that change only through their services: shown, never edited here."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(TopUp)
-class TopUpAdmin(admin.ModelAdmin):
+class TopUpAdmin(ReadOnlyAdmin):
     """Top-ups change only through Stripe's events and the refund tasks."""
 
     list_display = ["id", "application", "amount_cents", "status", "created_at"]
     list_filter = ["status"]
-    readonly_fields = [f.name for f in TopUp._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(StripeEvent)
-class StripeEventAdmin(TopUpAdmin):
+class StripeEventAdmin(ReadOnlyAdmin):
     list_display = ["event_id", "type", "object_id", "received_at", "outcome"]
     list_filter = ["type"]
-    readonly_fields = [f.name for f in StripeEvent._meta.fields]
 
 
 @admin.register(Round)
-class RoundAdmin(admin.ModelAdmin):
-    """Rounds change only through their services (API); the admin shows them."""
+class RoundAdmin(ReadOnlyAdmin):
+    """Rounds change only through their services (the API)."""
 
     list_display = ["fund", "year", "status", "budget_cents", "decided_at"]
     list_filter = ["status", "year"]
-    readonly_fields = [f.name for f in Round._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

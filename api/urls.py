@@ -29,6 +29,7 @@ urlpatterns = [
     path("voting-codes/", community.ResidenceCodeListView.as_view(), name="voting-codes"),
     path("health/", views.health, name="health"),
     path("stripe/webhook/", grants.StripeWebhookView.as_view(), name="stripe-webhook"),
+    path("pabulib/select/", grants.PabulibSelectView.as_view(), name="pabulib-select"),
     path("ledger/accounts/", ledger.AccountList.as_view(), name="ledger-accounts"),
     path("ledger/entries/", ledger.EntryList.as_view(), name="ledger-entries"),
     path("ledger/trial-balance/", ledger.TrialBalanceView.as_view(), name="ledger-trial-balance"),

@@ -269,3 +269,13 @@ class TopPrioritiesUncovered(Conflict):
         "The allocation leaves top priorities uncovered: change it, or give the reason to "
         "accept it (it is published)."
     )
+
+
+class RoundNotDecided(Conflict):
+    code = "round_not_decided"
+    message = _("The round is not decided yet.")
+
+
+class PabulibInvalid(DomainError):
+    code = "pabulib_invalid"
+    message = _("The file is not a valid pabulib file.")

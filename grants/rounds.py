@@ -26,7 +26,7 @@ from community.selectors import user_has_cooperative_role
 from ledger import chart, postings
 from ledger.selectors import pot_available_cents, trial_balance
 
-from . import allocation, errors, tasks
+from . import allocation, errors, pabulib, tasks
 from .coverage import Coverage, coverage, top_priorities
 from .models import (
     CRITERIA,
@@ -574,4 +574,69 @@ def round_result(round_: Round) -> dict[str, Any]:
             }
         ),
         "override_reason": round_.override_reason,
+    }
+
+
+def _euros(cents: int) -> str:
+    return f"{cents // 100}.{cents % 100:02d}" if cents % 100 else str(cents // 100)
+
+
+def round_pabulib(round_: Round) -> str:
+    """A decided round as a pabulib ``.pb`` file, so anyone can check the allocation with
+    public tools: the budget and the applications' amounts in euros, the member
+    organisations' ballots as voters, and the selection."""
+    if round_.status not in (Round.Status.DECIDED, Round.Status.CLOSED) or not round_.proposal:
+        raise errors.RoundNotDecided()
+    result = round_result(round_)
+    ballots = result["ballots"]
+    election = pabulib.Election()
+    election.meta = {
+        "description": f"{round_.fund.name} {round_.year}",
+        "country": "Netherlands",
+        "unit": round_.fund.cooperative.name,
+        "instance": str(round_.year),
+        "num_projects": str(len(result["applications"])),
+        "num_votes": str(len(ballots)),
+        "budget": _euros(round_.budget_cents),
+        "vote_type": "approval",
+        "rule": str(result["rule"]),
+        "currency": "EUR",
+    }
+    election.project_columns = ["project_id", "cost", "votes", "name", "selected"]
+    election.projects = {
+        str(a["id"]): {
+            "project_id": str(a["id"]),
+            "cost": _euros(a["amount_cents"]),
+            "votes": str(a["approvals"] or 0),
+            "name": a["title"],
+            "selected": "1" if a["selected"] else "0",
+        }
+        for a in result["applications"]
+    }
+    election.vote_columns = ["voter_id", "vote"]
+    election.votes = [
+        {"voter_id": str(n), "vote": ",".join(str(pk) for pk in b["approve"])}
+        for n, b in enumerate(ballots, start=1)
+    ]
+    return pabulib.dump(election)
+
+
+PABULIB_MAX_BYTES = 5 * 1024 * 1024
+
+
+def pabulib_select(*, text: str, rule: str) -> dict[str, Any]:
+    """Replay a pabulib election with one of our approval rules (anyone may check an
+    allocation, ours or a city's). Raises :class:`~grants.pabulib.PabulibError` naming the
+    line of a malformed file."""
+    if rule not in allocation.RULES:
+        raise errors.UnknownRule(extra={"rules": sorted(allocation.RULES)})
+    election = pabulib.parse(text)
+    budget, costs, unit = election.money()
+    selected = allocation.RULES[rule](budget, costs, election.ballots(), unit=unit)
+    return {
+        "rule": rule,
+        "selected": sorted(selected),
+        "projects": len(costs),
+        "voters": len(election.votes),
+        "budget": election.meta.get("budget", ""),
     }

@@ -604,3 +604,16 @@ class RoundResultSerializer(serializers.Serializer):
     decided_at = serializers.DateTimeField(allow_null=True)
     recusals = RecusalSerializer(many=True)
     override_reason = serializers.CharField()
+
+
+class PabulibSelectSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="a pabulib .pb file (at most 5 MB)")
+    rule = serializers.ChoiceField(choices=["greedy", "equal_shares", "equal_shares_greedy"])
+
+
+class PabulibSelectionSerializer(serializers.Serializer):
+    rule = serializers.CharField()
+    selected = serializers.ListField(child=serializers.CharField(), help_text="project ids")
+    projects = serializers.IntegerField()
+    voters = serializers.IntegerField()
+    budget = serializers.CharField()

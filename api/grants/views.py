@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django_filters import rest_framework as filters
@@ -26,7 +26,12 @@ from community.models import Membership
 from community.selectors import role_cooperative_ids, staff_cooperative_ids
 from grants import rounds, services, topups
 from grants.coverage import buurtfonds_coverage
-from grants.errors import PaymentProviderUnavailable, SignatureRejected
+from grants.errors import (
+    PabulibInvalid,
+    PaymentProviderUnavailable,
+    SignatureRejected,
+    UploadTooLarge,
+)
 from grants.models import (
     CRITERIA,
     Application,
@@ -37,6 +42,7 @@ from grants.models import (
     Round,
     TopUp,
 )
+from grants.pabulib import PabulibError
 from ledger.selectors import pot_balance
 from payments import gateway
 from voting import services as voting_services
@@ -417,7 +423,7 @@ class RoundViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     filterset_fields = ["fund", "year", "status"]
 
     def get_permissions(self) -> list:
-        public = ("list", "retrieve", "result")
+        public = ("list", "retrieve", "result", "pabulib")
         return [AllowAny()] if self.action in public else [IsAuthenticated()]
 
     @extend_schema(request=s.RoundCreateSerializer, responses={201: s.RoundSerializer})
@@ -473,6 +479,40 @@ class RoundViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["get"])
     def result(self, request: Request, pk: str | None = None) -> Response:
         return Response(s.RoundResultSerializer(rounds.round_result(self.get_object())).data)
+
+    @extend_schema(responses={(200, "text/plain"): OpenApiTypes.STR})
+    @action(detail=True, methods=["get"])
+    def pabulib(self, request: Request, pk: str | None = None) -> HttpResponse:
+        """The decided round as a pabulib ``.pb`` file, to check with public tools."""
+        text = rounds.round_pabulib(self.get_object())
+        response = HttpResponse(text, content_type="text/plain; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="round-{pk}.pb"'
+        return response
+
+
+class PabulibSelectView(APIView):
+    """Replay any pabulib election (a city's, or one of our rounds) with one of our rules."""
+
+    permission_classes = [IsAuthenticated]
+    parser_classes = [MultiPartParser]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "pabulib"
+
+    @extend_schema(request=s.PabulibSelectSerializer, responses=s.PabulibSelectionSerializer)
+    def post(self, request: Request) -> Response:
+        size = int(request.META.get("CONTENT_LENGTH") or 0)
+        if size > rounds.PABULIB_MAX_BYTES:
+            raise UploadTooLarge(extra={"max_bytes": rounds.PABULIB_MAX_BYTES})
+        data = s.PabulibSelectSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            text = data.validated_data["file"].read().decode("utf-8")
+            selection = rounds.pabulib_select(text=text, rule=data.validated_data["rule"])
+        except UnicodeDecodeError:
+            raise PabulibInvalid(extra={"line": None, "reason": "not UTF-8"}) from None
+        except PabulibError as exc:
+            raise PabulibInvalid(extra={"line": exc.line, "reason": exc.message}) from None
+        return Response(s.PabulibSelectionSerializer(selection).data)
 
 
 class InterestViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):

@@ -216,6 +216,8 @@ REST_FRAMEWORK = {
         "verify": env("THROTTLE_VERIFY_RATE", default="10/minute"),
         # Card testing with stolen cards tries many small payments from one address.
         "topup": env("THROTTLE_TOPUP_RATE", default="10/hour"),
+        # Replaying a large election takes seconds of CPU.
+        "pabulib": env("THROTTLE_PABULIB_RATE", default="10/hour"),
     },
 }
 

@@ -22,6 +22,7 @@ REST_FRAMEWORK = {
         "auth": "1000/minute",
         "verify": "1000/minute",
         "topup": "1000/minute",
+        "pabulib": "1000/minute",
     },
 }
 STRIPE_SECRET_KEY = "sk_test_buurtfonds"

@@ -2,13 +2,15 @@
 member organisations' approval ballots."""
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from community.models import MemberOrganisation
-from grants import services
+from grants import pabulib, services
 from grants.models import Application, Fund, Round
 from tests.community.factories import MembershipFactory, make_resident
 from tests.conftest import client_for
@@ -24,6 +26,7 @@ from tests.grants.factories import (
 pytestmark = pytest.mark.django_db
 
 YEAR = timezone.localdate().year
+DATA = Path(__file__).resolve().parent.parent / "data" / "pabulib"
 
 
 def innovation_fund(coop, deposit_cents):
@@ -512,3 +515,81 @@ def test_a_recused_board_member_cannot_finalize_and_the_recusal_is_published(
     assert result["recusals"] == [
         {"board_member": linked.username, "application": application.pk, "organisation": None}
     ]
+
+
+# -- pabulib: a decided round for public tools, any election replayed -----------------------------
+
+
+def test_a_decided_round_exports_as_a_pabulib_file_that_replays_to_its_selection(
+    round_, buurtfonds, coop_a, api
+):
+    a = entered(round_, resident_of(buurtfonds), title="A", amount_requested_cents=60_050,
+                total_budget_cents=70_000)  # fmt: skip
+    b = entered(round_, resident_of(buurtfonds), title="B", amount_requested_cents=30_000)
+    board = assessed(round_, [a, b], [3, 3])
+    stemlid = MemberOrganisation.objects.create(
+        cooperative=coop_a, name="Wijkraad", member_kind="voting"
+    )
+    representative = resident_of(buurtfonds)
+    stemlid.representatives.add(representative)
+    client_for(representative).post(
+        f"/api/v1/rounds/{round_.pk}/member-ballots/",
+        {"organisation": stemlid.pk, "approve": [a.pk, b.pk]},
+        format="json",
+    )
+    assert api.get(f"/api/v1/rounds/{round_.pk}/pabulib/").status_code == 409  # not decided
+    with after_deadline(round_):
+        client_for(board[0]).post(
+            f"/api/v1/rounds/{round_.pk}/allocate/", {"rule": "equal_shares"}, format="json"
+        )
+        client_for(board[0]).post(f"/api/v1/rounds/{round_.pk}/finalize/", {}, format="json")
+    exported = api.get(f"/api/v1/rounds/{round_.pk}/pabulib/")
+    assert exported.status_code == 200
+    text = exported.content.decode()
+    election = pabulib.parse(text)
+    assert election.meta["budget"] == "900" and election.meta["currency"] == "EUR"
+    assert election.projects[str(a.pk)]["cost"] == "600.50"
+    assert election.selected() == {str(a.pk)}  # 600.50 + 300 > 900
+    replay = client_for(board[0]).post(
+        "/api/v1/pabulib/select/",
+        {"file": SimpleUploadedFile("ronde.pb", text.encode()), "rule": "equal_shares"},
+        format="multipart",
+    )
+    assert replay.status_code == 200, replay.json()
+    assert replay.json()["selected"] == [str(a.pk)]
+
+
+def test_a_real_election_replays_to_what_the_city_funded(api, user):
+    path = DATA / "Poland_Warszawa_2017_Plac_Wojska_Polskiego.pb"
+    election = pabulib.parse(path.read_text())
+    response = client_for(user).post(
+        "/api/v1/pabulib/select/",
+        {"file": SimpleUploadedFile(path.name, path.read_bytes()), "rule": "greedy"},
+        format="multipart",
+    )
+    assert response.status_code == 200
+    assert set(response.json()["selected"]) == election.selected()
+    assert api.post("/api/v1/pabulib/select/", {}, format="multipart").status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("content", "line"),
+    [
+        (
+            b"META\nkey;value\nbudget;100\nPROJECTS\nproject_id;cost\n1;veel\nVOTES\nvoter_id;vote\n",
+            6,
+        ),
+        (b"META\nkey;value\nPROJECTS\nproject_id;cost\n1;10\nVOTES\nvoter_id;vote\n1;1\n", None),
+        (b"\xff\xfe\x00garbage", None),
+    ],
+)
+def test_a_malformed_file_is_400_naming_the_line(user, content, line):
+    response = client_for(user).post(
+        "/api/v1/pabulib/select/",
+        {"file": SimpleUploadedFile("kapot.pb", content), "rule": "greedy"},
+        format="multipart",
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "pabulib_invalid"
+    if line is not None:
+        assert response.json()["line"] == line

@@ -640,3 +640,16 @@ def pabulib_select(*, text: str, rule: str) -> dict[str, Any]:
         "voters": len(election.votes),
         "budget": election.meta.get("budget", ""),
     }
+
+
+def round_close(*, round_: Round, acting_user: User) -> Round:
+    """The board closes a decided round: its result stays published, nothing more changes."""
+    with transaction.atomic():
+        round_ = _round_locked(round_.pk)
+        _require_board(acting_user, round_.fund.cooperative)
+        if round_.status != Round.Status.DECIDED:
+            raise errors.RoundNotDecided(extra={"status": round_.status})
+        round_.close()
+        round_.save(update_fields=["status"])
+        audit_log(actor=acting_user, action="round_closed", obj=round_)
+    return round_

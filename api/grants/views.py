@@ -480,6 +480,12 @@ class RoundViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def result(self, request: Request, pk: str | None = None) -> Response:
         return Response(s.RoundResultSerializer(rounds.round_result(self.get_object())).data)
 
+    @extend_schema(request=None, responses=s.RoundSerializer)
+    @action(detail=True, methods=["post"])
+    def close(self, request: Request, pk: str | None = None) -> Response:
+        round_ = rounds.round_close(round_=self.get_object(), acting_user=acting_user(request))
+        return Response(s.RoundSerializer(round_).data)
+
     @extend_schema(responses={(200, "text/plain"): OpenApiTypes.STR})
     @action(detail=True, methods=["get"])
     def pabulib(self, request: Request, pk: str | None = None) -> HttpResponse:

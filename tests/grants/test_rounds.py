@@ -403,6 +403,16 @@ def test_board_score_selects_by_weighted_mean_and_finalizing_commits_the_money(
     # An allocated grant follows the Buurtfonds steps: the treasurer pays it.
     paid = client_for(treasurer_of(fund.cooperative)).post(f"/api/v1/applications/{best.pk}/pay/")
     assert paid.status_code == 200 and paid.json()["status"] == "paid"
+    # Nothing changes once it is decided; the board then closes it.
+    with after_deadline(round_):
+        again = client_for(board[0]).post(
+            f"/api/v1/rounds/{round_.pk}/finalize/", {}, format="json"
+        )
+        assert again.status_code == 409
+    closed = client_for(board[0]).post(f"/api/v1/rounds/{round_.pk}/close/")
+    assert closed.status_code == 200 and closed.json()["status"] == "closed"
+    assert client_for(board[0]).post(f"/api/v1/rounds/{round_.pk}/close/").status_code == 409
+    assert api.get(f"/api/v1/rounds/{round_.pk}/result/").json()["selected"] == [best.pk, third.pk]
 
 
 def test_allocating_needs_the_assessments_and_a_board_member(round_, buurtfonds):

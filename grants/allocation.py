@@ -42,6 +42,7 @@ the voters' classes and the counts of supporters per class (``_Node``).
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from decimal import Decimal
@@ -80,14 +81,26 @@ def greedy(
     return _fill(budget, costs, _by_approvals(costs, ballots), [])
 
 
+class TooLong(Exception):
+    """The completion did not end within the time it was given."""
+
+
 def equal_shares(
-    budget: int, costs: Mapping[str, int], ballots: Sequence[Collection[str]], *, unit: int = 1
+    budget: int,
+    costs: Mapping[str, int],
+    ballots: Sequence[Collection[str]],
+    *,
+    unit: int = 1,
+    seconds: float | None = None,
 ) -> list[str]:
     """The Method of Equal Shares (cost utilities) with the ``add1`` completion.
 
     ``unit`` is one currency unit in the integers given (100 for cents): the completion raises
-    each voter's budget by that much at a time.
+    each voter's budget by that much at a time. With ``seconds``, :class:`TooLong` is raised
+    when the completion runs longer (a file whose few voters and large budget would need
+    millions of steps).
     """
+    deadline = None if seconds is None else time.monotonic() + seconds
     _check(budget, costs)
     shares = _Shares(costs, ballots)
     approved = shares.approved
@@ -97,6 +110,8 @@ def equal_shares(
     assert outcome is not None  # at the real budget, the voters cannot pay more than it
     step = 1
     while True:
+        if deadline is not None and time.monotonic() > deadline:
+            raise TooLong(step)
         bigger = shares.run(budget, step * unit, limit=budget)
         if bigger is None:
             return sorted(outcome)
@@ -105,10 +120,15 @@ def equal_shares(
 
 
 def equal_shares_greedy(
-    budget: int, costs: Mapping[str, int], ballots: Sequence[Collection[str]], *, unit: int = 1
+    budget: int,
+    costs: Mapping[str, int],
+    ballots: Sequence[Collection[str]],
+    *,
+    unit: int = 1,
+    seconds: float | None = None,
 ) -> list[str]:
     """``equal_shares``, then the money left goes to the most approved projects that fit."""
-    chosen = equal_shares(budget, costs, ballots, unit=unit)
+    chosen = equal_shares(budget, costs, ballots, unit=unit, seconds=seconds)
     return _fill(budget, costs, _by_approvals(costs, ballots), chosen)
 
 

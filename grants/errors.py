@@ -279,3 +279,10 @@ class RoundNotDecided(Conflict):
 class PabulibInvalid(DomainError):
     code = "pabulib_invalid"
     message = _("The file is not a valid pabulib file.")
+
+
+class PabulibTooLong(DomainError):
+    code = "pabulib_too_long"
+    message = _(
+        "This election takes too long to replay here; use manage.py pabulib_select instead."
+    )

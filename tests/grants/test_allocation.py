@@ -174,3 +174,13 @@ def test_equal_shares_is_the_add1_completion_of_the_definition(instance) -> None
     assert outcome is not None
     assert equal_shares(budget, costs, ballots) == sorted(outcome)
     assert all(0 <= x <= final_level for x in final_paid)
+
+
+def test_equal_shares_gives_up_when_out_of_time():
+    """One voter, a budget of a billion units: the completion would need a billion steps."""
+    import pytest
+
+    from grants.allocation import TooLong, equal_shares
+
+    with pytest.raises(TooLong):
+        equal_shares(10**9, {"a": 10**9 - 1, "b": 2}, [{"a", "b"}, {"b"}], unit=1, seconds=0.2)

@@ -603,3 +603,21 @@ def test_a_malformed_file_is_400_naming_the_line(user, content, line):
     assert response.json()["code"] == "pabulib_invalid"
     if line is not None:
         assert response.json()["line"] == line
+
+
+def test_an_election_that_would_take_too_long_is_refused(user, monkeypatch):
+    """Few voters and a huge budget would make the completion run for hours."""
+    from grants import rounds
+
+    monkeypatch.setattr(rounds, "PABULIB_SECONDS", 0.2)
+    content = (
+        "META\nkey;value\nbudget;1000000000\nPROJECTS\nproject_id;cost\n"
+        "a;999999999\nb;2\nVOTES\nvoter_id;vote\n1;a,b\n2;b\n"
+    ).encode()
+    response = client_for(user).post(
+        "/api/v1/pabulib/select/",
+        {"file": SimpleUploadedFile("traag.pb", content), "rule": "equal_shares"},
+        format="multipart",
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "pabulib_too_long"

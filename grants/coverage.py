@@ -108,6 +108,14 @@ def coverage(*, allocation: Mapping[Application, int], top: list[Priority], fund
                     "required_percent": str(minimum),
                 }
             )
+    rules = (
+        fund.one_project_per_top_priority
+        or fund.min_share_per_top_priority
+        or fund.min_share_top_priorities_total
+    )
+    if rules and not top:
+        # Rules about top priorities that nobody set: nothing is covered.
+        uncovered.append({"priority": None, "rule": "no_top_priorities"})
     together = fund.min_share_top_priorities_total
     if together and top_share < together:
         uncovered.append(

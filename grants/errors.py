@@ -286,3 +286,11 @@ class PabulibTooLong(DomainError):
     message = _(
         "This election takes too long to replay here; use manage.py pabulib_select instead."
     )
+
+
+class ProposalOutdated(Conflict):
+    code = "proposal_outdated"
+    message = _(
+        "Assessments, ballots or applications changed since the allocation was proposed: "
+        "allocate again."
+    )

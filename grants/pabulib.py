@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 SECTIONS = ("META", "PROJECTS", "VOTES")
+MAX_AMOUNT = Decimal(10) ** 12
 _REQUIRED = {
     "META": ("key", "value"),
     "PROJECTS": ("project_id", "cost"),
@@ -171,6 +172,10 @@ def _checked_number(text: str, line: int, what: str) -> None:
         raise PabulibError(line, f"{what} is not a number: {text!r}") from None
     if not value.is_finite() or value < 0:
         raise PabulibError(line, f"{what} must be a number of at least 0: {text!r}")
+    # Money: at most a trillion, in at most cents (a million-digit number would take the
+    # reader minutes, and the rules' floats overflow).
+    if value > MAX_AMOUNT or _places(value) > 2:
+        raise PabulibError(line, f"{what} must be below 10^12 with at most 2 decimals: {text!r}")
 
 
 def _places(value: Decimal) -> int:

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from backend.queue import enqueue_on_commit
 from community.audit import audit_log
-from community.models import Cooperative, MemberOrganisation, Membership, Residency, User
+from community.models import Cooperative, MemberOrganisation, Membership, User
 from community.selectors import user_has_cooperative_role
 from ledger import chart, postings
 from ledger.selectors import pot_available_cents, trial_balance
@@ -44,6 +44,7 @@ from .services import (
     _require_applicant,
     _transition,
     cooperative_project,
+    may_apply_to_innovation,
 )
 
 MIN_POT_SHARE = Decimal("0.05")
@@ -98,6 +99,10 @@ def round_create(
         raise errors.WrongFundKind(extra={"field": "fund"})
     if submission_closes_at <= timezone.now():
         raise errors.RoundDatesInvalid(extra={"field": "submission_closes_at"})
+    if timezone.localtime(submission_closes_at).year != year:
+        # The 5 percent and the top priorities are those of the round's year: no picking
+        # a year without subsidy or priorities booked.
+        raise errors.RoundDatesInvalid(extra={"field": "year"})
     if member_ballots and not (
         ballot_opens_at and ballot_closes_at and ballot_opens_at < ballot_closes_at
     ):
@@ -148,27 +153,6 @@ def _round_locked(round_id: int) -> Round:
     return round_
 
 
-def _may_enter(*, user: User, fund: Fund, organisation: MemberOrganisation | None) -> None:
-    """Verified residents of the cooperative's buurten, and its member organisations through
-    their representatives, may apply to its innovation round."""
-    cooperative = fund.cooperative
-    if organisation is not None:
-        if (
-            organisation.active
-            and organisation.cooperative_id == cooperative.pk
-            and organisation.representatives.filter(pk=user.pk).exists()
-        ):
-            return
-        raise errors.NotResident()
-    buurten = Cooperative.objects.filter(Q(pk=cooperative.pk) | Q(parent=cooperative)).values(
-        "neighbourhoods"
-    )
-    if not Residency.objects.filter(
-        user=user, ended_at__isnull=True, neighbourhood__in=buurten
-    ).exists():
-        raise errors.NotResident()
-
-
 def application_enter(*, application: Application, acting_user: User) -> Application:
     """Submit a draft to its innovation fund's open round."""
     with transaction.atomic():
@@ -186,7 +170,14 @@ def application_enter(*, application: Application, acting_user: User) -> Applica
         if round_ is None:
             raise errors.RoundNotOpen()
         if application.entered_by_id is None:
-            _may_enter(user=acting_user, fund=fund, organisation=application.organisation)
+            may_apply_to_innovation(
+                user=acting_user, fund=fund, organisation=application.organisation
+            )
+        elif application.organisation is not None:
+            # A coordinator enters it for the organisation: one of this cooperative's, active.
+            organisation = application.organisation
+            if not organisation.active or organisation.cooperative_id != fund.cooperative_id:
+                raise errors.NotResident()
         if application.amount_requested_cents > round_.budget_cents:
             raise errors.AmountOutOfRange(extra={"max_cents": round_.budget_cents})
         application.round = round_
@@ -218,16 +209,19 @@ def interest_declare(
     application: Application | None = None,
 ) -> InterestDeclaration:
     """A board member declares a link to a member organisation or to an application."""
-    cooperative = (
-        organisation.cooperative
-        if organisation is not None
-        else application.fund.cooperative
-        if application is not None
-        else None
-    )
-    if cooperative is None:
+    cooperatives = {
+        c.pk: c
+        for c in (
+            organisation.cooperative if organisation is not None else None,
+            application.fund.cooperative if application is not None else None,
+        )
+        if c is not None
+    }
+    if not cooperatives:
         raise errors.InterestNeedsLink()
-    _require_board(acting_user, cooperative)
+    if len(cooperatives) > 1:
+        raise errors.InterestNeedsLink(extra={"reason": "two cooperatives"})
+    _require_board(acting_user, next(iter(cooperatives.values())))
     declaration = InterestDeclaration.objects.create(
         board_member=acting_user, organisation=organisation, application=application, note=note
     )
@@ -399,6 +393,31 @@ def round_coverage(round_: Round, selected: Iterable[int]) -> Coverage:
     return coverage(allocation=allocation, top=round_top_priorities(round_), fund=round_.fund)
 
 
+def _inputs_fingerprint(round_: Round) -> str:
+    """What a proposal was computed from: the applications in the round, every assessment
+    and every ballot. Finalizing a proposal whose inputs changed is refused."""
+    import hashlib
+    import json
+
+    parts = {
+        "applications": sorted(
+            round_.applications.filter(status=Application.Status.SUBMITTED).values_list(
+                "pk", "amount_requested_cents"
+            )
+        ),
+        "assessments": sorted(
+            Assessment.objects.filter(application__round=round_).values_list("pk", *CRITERIA)
+        ),
+        "ballots": sorted(
+            (b.pk, b.cast_at.isoformat(), sorted(b.approvals.values_list("pk", flat=True)))
+            for b in round_.ballots.all()
+        ),
+        "weights": [str(w) for w in round_.weights().values()],
+        "budget": round_.budget_cents,
+    }
+    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
+
+
 def round_allocate(*, round_: Round, rule: str, acting_user: User) -> dict[str, Any]:
     """A board member asks a rule for a proposal: the selected applications and their
     coverage of the top priorities. Nothing is final until :func:`round_finalize`."""
@@ -410,6 +429,8 @@ def round_allocate(*, round_: Round, rule: str, acting_user: User) -> dict[str, 
         if round_.status != Round.Status.ASSESSING:
             raise errors.RoundNotAssessing(extra={"status": round_.status})
         applications = _in_round(round_)
+        if any(recused(user=acting_user, application=a) for a in applications):
+            raise errors.Recused()
         scores = scores_of(round_)
         short = [a.pk for a in applications if scores[a.pk]["assessments"] < round_.min_assessments]
         if short:
@@ -434,6 +455,7 @@ def round_allocate(*, round_: Round, rule: str, acting_user: User) -> dict[str, 
         selected = sorted(int(pk) for pk in chosen)
         proposal = {
             "rule": rule,
+            "inputs": _inputs_fingerprint(round_),
             "selected": selected,
             "total_cents": sum(costs[str(pk)] for pk in selected),
             "proposed_by": acting_user.pk,
@@ -461,8 +483,9 @@ def round_finalize(*, round_: Round, acting_user: User, override_reason: str = "
         if any(recused(user=acting_user, application=a) for a in applications):
             raise errors.Recused()
         selected = set(round_.proposal["selected"])
-        if not selected <= {a.pk for a in applications}:
-            raise errors.NoProposal()  # an application left the round since: propose again
+        if round_.proposal.get("inputs") != _inputs_fingerprint(round_):
+            # An assessment, a ballot or an application changed since: propose again.
+            raise errors.ProposalOutdated()
         covered = round_coverage(round_, selected)
         if covered.uncovered and not override_reason:
             raise errors.TopPrioritiesUncovered(extra={"uncovered": covered.uncovered})
@@ -548,7 +571,7 @@ def round_result(round_: Round) -> dict[str, Any]:
                 "title": a.title,
                 "amount_cents": a.amount_requested_cents,
                 "selected": a.pk in selected,
-                "assessments": scores.get(a.pk, {}).get("assessments", 0),
+                "assessments": scores.get(a.pk, {}).get("assessments", 0) if decided else None,
                 "scores": scores.get(a.pk, {}).get("means") if decided else None,
                 "weighted_score": scores.get(a.pk, {}).get("weighted") if decided else None,
                 "approvals": totals.get(a.pk, 0) if decided else None,
@@ -572,7 +595,9 @@ def round_result(round_: Round) -> dict[str, Any]:
                 (d.board_member.get_username(), d.application_id or 0, d.organisation_id or 0)
                 for d in recusals
             }
-        ),
+        )
+        if decided
+        else [],
         "override_reason": round_.override_reason,
     }
 

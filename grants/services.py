@@ -26,6 +26,7 @@ from community.models import (
     MemberOrganisation,
     Membership,
     Neighbourhood,
+    Residency,
     User,
 )
 from community.selectors import is_verified_resident, user_has_cooperative_role, user_has_role
@@ -152,17 +153,44 @@ def priority_create(
 # -- applications ----------------------------------------------------------------------------
 
 
+def may_apply_to_innovation(
+    *, user: User, fund: Fund, organisation: MemberOrganisation | None
+) -> None:
+    """Verified residents of the cooperative's buurten, and its active member organisations
+    through their representatives, may apply to its innovation fund."""
+    cooperative = fund.cooperative
+    if organisation is not None:
+        if (
+            organisation.active
+            and organisation.cooperative_id == cooperative.pk
+            and organisation.representatives.filter(pk=user.pk).exists()
+        ):
+            return
+        raise errors.NotResident()
+    buurten = Cooperative.objects.filter(Q(pk=cooperative.pk) | Q(parent=cooperative)).values(
+        "neighbourhoods"
+    )
+    if not Residency.objects.filter(
+        user=user, ended_at__isnull=True, neighbourhood__in=buurten
+    ).exists():
+        raise errors.NotResident()
+
+
 def _may_apply(*, user: User, fund: Fund, organisation: MemberOrganisation | None) -> str:
     """How ``user`` may apply to ``fund``: as resident, organisation or coordinator."""
     neighbourhood = fund.neighbourhood
     if neighbourhood is None:
-        return (
-            "coordinator"
-            if user_has_cooperative_role(
-                user=user, role=Membership.Role.COORDINATOR, cooperative=fund.cooperative
-            )
-            else "resident"
-        )
+        if user_has_cooperative_role(
+            user=user, role=Membership.Role.COORDINATOR, cooperative=fund.cooperative
+        ):
+            # On a resident's or organisation's behalf: only this cooperative's, active.
+            if organisation is not None and (
+                not organisation.active or organisation.cooperative_id != fund.cooperative_id
+            ):
+                raise errors.NotResident()
+            return "coordinator"
+        may_apply_to_innovation(user=user, fund=fund, organisation=organisation)
+        return "organisation" if organisation is not None else "resident"
     if organisation is not None:
         if (
             organisation.active

@@ -236,7 +236,8 @@ class ApplicationSerializer(serializers.ModelSerializer):
     def get_decision(self, application: Application) -> str | None:
         if application.decided_at is None:
             return None
-        return "rejected" if application.status == Application.Status.REJECTED else "approved"
+        refused = (Application.Status.REJECTED, Application.Status.NOT_ALLOCATED)
+        return "rejected" if application.status in refused else "approved"
 
     def get_topped_up_cents(self, application: Application) -> int:
         """Crowdfunding received for this application, from the ledger."""

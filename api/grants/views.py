@@ -150,9 +150,9 @@ class ApplicationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
         # where no worker or beat runs (the embedded default).
         voting_services.settle_on_read()
         user = self.request.user
-        # Public once submitted (a vote opened), also after a withdrawal; a draft withdrawn
-        # before it was ever submitted stays as private as the draft was.
-        visible = Q(vote_opens_at__isnull=False)
+        # Public once submitted (a vote opened, or entered in a round), also after a
+        # withdrawal; a draft withdrawn before it was ever submitted stays as private as it was.
+        visible = Q(vote_opens_at__isnull=False) | Q(round__isnull=False)
         if user.is_authenticated:
             visible |= Q(applicant=user) | Q(entered_by=user)
             staff = staff_cooperative_ids(user=user)

@@ -165,16 +165,18 @@ def test_residents_of_the_cooperatives_buurten_apply_to_its_round(round_, buurtf
     elsewhere = make_resident(
         neighbourhood=coop_b.neighbourhoods.get(), coordinator=coordinator_of(coop_b)
     )
-    draft = services.application_create(
-        fund=round_.fund,
-        acting_user=elsewhere,
-        title="Elders",
-        summary="x",
-        amount_requested_cents=1_000,
-        total_budget_cents=2_000,
-        own_contribution_cents=1_000,
+    refused = client_for(elsewhere).post(
+        "/api/v1/applications/",
+        {
+            "fund": round_.fund_id,
+            "title": "Elders",
+            "summary": "x",
+            "amount_requested_cents": 1_000,
+            "total_budget_cents": 2_000,
+            "own_contribution_cents": 1_000,
+        },
+        format="json",
     )
-    refused = client_for(elsewhere).post(f"/api/v1/applications/{draft.pk}/submit/")
     assert refused.status_code == 403 and refused.json()["code"] == "not_resident"
 
 
@@ -611,9 +613,9 @@ def test_an_election_that_would_take_too_long_is_refused(user, monkeypatch):
 
     monkeypatch.setattr(rounds, "PABULIB_SECONDS", 0.2)
     content = (
-        "META\nkey;value\nbudget;1000000000\nPROJECTS\nproject_id;cost\n"
-        "a;999999999\nb;2\nVOTES\nvoter_id;vote\n1;a,b\n2;b\n"
-    ).encode()
+        b"META\nkey;value\nbudget;1000000000\nPROJECTS\nproject_id;cost\n"
+        b"a;999999999\nb;2\nVOTES\nvoter_id;vote\n1;a,b\n2;b\n"
+    )
     response = client_for(user).post(
         "/api/v1/pabulib/select/",
         {"file": SimpleUploadedFile("traag.pb", content), "rule": "equal_shares"},
@@ -621,3 +623,103 @@ def test_an_election_that_would_take_too_long_is_refused(user, monkeypatch):
     )
     assert response.status_code == 400
     assert response.json()["code"] == "pabulib_too_long"
+
+
+# -- what an attack on the rounds found -------------------------------------------------------------
+
+
+def test_a_linked_board_member_cannot_propose_the_allocation_a_colleague_finalizes(
+    round_, buurtfonds
+):
+    application = entered(round_, resident_of(buurtfonds))
+    assessed(round_, [application], [4])
+    insider = MembershipFactory(cooperative=round_.fund.cooperative, role="board").user
+    client_for(insider).post(
+        "/api/v1/interests/", {"application": application.pk, "note": "Mijn dochter"}, format="json"
+    )
+    with after_deadline(round_):
+        refused = client_for(insider).post(
+            f"/api/v1/rounds/{round_.pk}/allocate/", {"rule": "board_score"}, format="json"
+        )
+    assert refused.status_code == 403 and refused.json()["code"] == "recused"
+    assert Round.objects.get(pk=round_.pk).proposal is None
+
+
+def test_a_proposal_whose_assessments_changed_must_be_proposed_again(round_, buurtfonds):
+    a = entered(round_, resident_of(buurtfonds), title="A", amount_requested_cents=60_000,
+                total_budget_cents=70_000)  # fmt: skip
+    b = entered(round_, resident_of(buurtfonds), title="B", amount_requested_cents=60_000,
+                total_budget_cents=70_000)  # fmt: skip
+    board = assessed(round_, [a, b], [5, 4])
+    late = MembershipFactory(cooperative=round_.fund.cooperative, role="board").user
+    with after_deadline(round_):
+        proposal = client_for(board[0]).post(
+            f"/api/v1/rounds/{round_.pk}/allocate/", {"rule": "board_score"}, format="json"
+        )
+        assert proposal.json()["selected"] == [a.pk]
+        assert (
+            assess(late, a, added_value=1, impact=1, transferability=1, social_return=1).status_code
+            == 201
+        )
+        stale = client_for(board[1]).post(
+            f"/api/v1/rounds/{round_.pk}/finalize/", {}, format="json"
+        )
+        assert stale.status_code == 409 and stale.json()["code"] == "proposal_outdated"
+
+
+def test_a_round_is_for_the_year_its_applications_close_in(pot):
+    response = open_round(pot, year=YEAR + 1)
+    assert response.status_code == 400 and response.json()["code"] == "round_dates_invalid"
+
+
+def test_rules_about_top_priorities_nobody_set_leave_nothing_covered(api, buurtfonds):
+    buurtfonds.one_project_per_top_priority = True
+    buurtfonds.save()
+    body = api.get(f"/api/v1/funds/{buurtfonds.pk}/coverage/").json()
+    assert body["covered"] is False
+    assert body["uncovered"] == [{"rule": "no_top_priorities", "priority": None}]
+
+
+def test_a_not_allocated_application_shows_its_decision_as_rejected(round_, buurtfonds, api):
+    a = entered(round_, resident_of(buurtfonds), title="A", amount_requested_cents=60_000,
+                total_budget_cents=70_000)  # fmt: skip
+    b = entered(round_, resident_of(buurtfonds), title="B", amount_requested_cents=60_000,
+                total_budget_cents=70_000)  # fmt: skip
+    board = assessed(round_, [a, b], [5, 4])
+    with after_deadline(round_):
+        client_for(board[0]).post(
+            f"/api/v1/rounds/{round_.pk}/allocate/", {"rule": "board_score"}, format="json"
+        )
+        client_for(board[0]).post(f"/api/v1/rounds/{round_.pk}/finalize/", {}, format="json")
+    assert api.get(f"/api/v1/applications/{b.pk}/").json()["decision"] == "rejected"
+    assert api.get(f"/api/v1/applications/{a.pk}/").json()["decision"] == "approved"
+
+
+def test_nobody_declares_across_cooperatives_and_the_result_hides_recusals_until_decided(
+    round_, buurtfonds, coop_b, api
+):
+    application = entered(round_, resident_of(buurtfonds))
+    outsider = client_for(board_of(coop_b)).post(
+        "/api/v1/interests/", {"application": application.pk, "note": "x"}, format="json"
+    )
+    assert outsider.status_code == 403
+    client_for(board_of(round_.fund.cooperative)).post(
+        "/api/v1/interests/", {"application": application.pk, "note": "buurman"}, format="json"
+    )
+    result = api.get(f"/api/v1/rounds/{round_.pk}/result/").json()
+    assert result["recusals"] == []
+    assert result["applications"][0]["assessments"] is None
+
+
+@pytest.mark.parametrize("amount", ["1E-5000", "1E+999999", "0.001", "1000000000001"])
+def test_absurd_amounts_in_a_pabulib_file_are_400(user, amount):
+    content = (
+        f"META\nkey;value\nbudget;{amount}\nPROJECTS\nproject_id;cost\n1;5\nVOTES\nvoter_id;vote\n1;1\n"
+    ).encode()
+    response = client_for(user).post(
+        "/api/v1/pabulib/select/",
+        {"file": SimpleUploadedFile("raar.pb", content), "rule": "equal_shares"},
+        format="multipart",
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "pabulib_invalid" and response.json()["line"] == 3

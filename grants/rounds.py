@@ -420,7 +420,11 @@ def _inputs_fingerprint(round_: Round) -> str:
 
 def round_allocate(*, round_: Round, rule: str, acting_user: User) -> dict[str, Any]:
     """A board member asks a rule for a proposal: the selected applications and their
-    coverage of the top priorities. Nothing is final until :func:`round_finalize`."""
+    coverage of the top priorities. Nothing is final until :func:`round_finalize`.
+
+    The rule runs outside any transaction (Equal Shares may take seconds on a large round):
+    its inputs are read and checked under the round's lock, and the proposal is stored only
+    if they are still the same afterwards."""
     if rule not in RULE_NAMES:
         raise errors.UnknownRule(extra={"rules": list(RULE_NAMES)})
     with transaction.atomic():
@@ -437,30 +441,35 @@ def round_allocate(*, round_: Round, rule: str, acting_user: User) -> dict[str, 
             raise errors.AssessmentsMissing(
                 extra={"applications": short, "min_assessments": round_.min_assessments}
             )
-        costs = {str(a.pk): a.amount_requested_cents for a in applications}
-        if rule == "board_score":
-            chosen = allocation.board_score(
-                round_.budget_cents, costs, {str(pk): s["weighted"] for pk, s in scores.items()}
-            )
-        else:
+        if rule != "board_score":
             if not round_.member_ballots:
                 raise errors.RuleNeedsBallots()
             assert round_.ballot_closes_at is not None
             if timezone.now() < round_.ballot_closes_at:
                 raise errors.BallotStillOpen(extra={"closes_at": round_.ballot_closes_at})
-            # One euro (100 cents) is the step by which Equal Shares raises every budget.
-            chosen = allocation.RULES[rule](
-                round_.budget_cents, costs, ballots_of(round_), unit=100
-            )
-        selected = sorted(int(pk) for pk in chosen)
-        proposal = {
-            "rule": rule,
-            "inputs": _inputs_fingerprint(round_),
-            "selected": selected,
-            "total_cents": sum(costs[str(pk)] for pk in selected),
-            "proposed_by": acting_user.pk,
-            "proposed_at": timezone.now().isoformat(),
-        }
+        costs = {str(a.pk): a.amount_requested_cents for a in applications}
+        ballots = ballots_of(round_) if rule != "board_score" else []
+        inputs = _inputs_fingerprint(round_)
+    if rule == "board_score":
+        chosen = allocation.board_score(
+            round_.budget_cents, costs, {str(pk): s["weighted"] for pk, s in scores.items()}
+        )
+    else:
+        # One euro (100 cents) is the step by which Equal Shares raises every budget.
+        chosen = allocation.RULES[rule](round_.budget_cents, costs, ballots, unit=100)
+    selected = sorted(int(pk) for pk in chosen)
+    proposal = {
+        "rule": rule,
+        "inputs": inputs,
+        "selected": selected,
+        "total_cents": sum(costs[str(pk)] for pk in selected),
+        "proposed_by": acting_user.pk,
+        "proposed_at": timezone.now().isoformat(),
+    }
+    with transaction.atomic():
+        round_ = _round_locked(round_.pk)
+        if round_.status != Round.Status.ASSESSING or _inputs_fingerprint(round_) != inputs:
+            raise errors.ProposalOutdated()
         round_.proposal = proposal
         round_.save(update_fields=["proposal"])
         audit_log(actor=acting_user, action="round_allocation_proposed", obj=round_, data=proposal)

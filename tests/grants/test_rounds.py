@@ -723,3 +723,27 @@ def test_absurd_amounts_in_a_pabulib_file_are_400(user, amount):
     )
     assert response.status_code == 400
     assert response.json()["code"] == "pabulib_invalid" and response.json()["line"] == 3
+
+
+def test_a_proposal_computed_while_an_assessment_came_in_is_not_stored(
+    round_, buurtfonds, monkeypatch
+):
+    """The rule runs outside the round's lock; what changed meanwhile voids its answer."""
+    from grants import allocation
+
+    a = entered(round_, resident_of(buurtfonds))
+    board = assessed(round_, [a], [4])
+    late = MembershipFactory(cooperative=round_.fund.cooperative, role="board").user
+    original = allocation.board_score
+
+    def slow_rule(*args, **kwargs):
+        assert assess(late, a).status_code == 201  # lands while the rule computes
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(allocation, "board_score", slow_rule)
+    with after_deadline(round_):
+        response = client_for(board[0]).post(
+            f"/api/v1/rounds/{round_.pk}/allocate/", {"rule": "board_score"}, format="json"
+        )
+    assert response.status_code == 409 and response.json()["code"] == "proposal_outdated"
+    assert Round.objects.get(pk=round_.pk).proposal is None

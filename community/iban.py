@@ -1,11 +1,12 @@
-"""IBAN checks (ISO 13616 mod-97) and the masked form shown to people."""
+"""IBAN checks and the masked form shown to people, through schwifty (the country rules of
+ISO 13616 and each country's national check digits, e.g. the Dutch bank codes)."""
 
 import re
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
-
-_LENGTHS = {"NL": 18, "BE": 16, "DE": 22, "FR": 27, "LU": 20, "ES": 24, "IT": 27, "GB": 22}
+from schwifty import IBAN
+from schwifty.exceptions import SchwiftyException
 
 
 def normalise_iban(raw: str) -> str:
@@ -13,13 +14,20 @@ def normalise_iban(raw: str) -> str:
 
 
 def is_valid_iban(raw: str) -> bool:
-    iban = normalise_iban(raw)
-    if not re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{10,30}", iban):
+    try:
+        IBAN(normalise_iban(raw), validate_bban=True)
+    except (SchwiftyException, ValueError):
         return False
-    if iban[:2] in _LENGTHS and len(iban) != _LENGTHS[iban[:2]]:
-        return False
-    digits = "".join(str(int(ch, 36)) for ch in iban[4:] + iban[:4])
-    return int(digits) % 97 == 1
+    return True
+
+
+def bic_of(raw: str) -> str:
+    """The bank's BIC for an IBAN (known for Dutch banks and many others), else ""."""
+    try:
+        bic = IBAN(normalise_iban(raw)).bic
+    except (SchwiftyException, ValueError):
+        return ""
+    return str(bic) if bic else ""
 
 
 def mask_iban(raw: str) -> str:

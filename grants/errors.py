@@ -294,3 +294,8 @@ class ProposalOutdated(Conflict):
         "Assessments, ballots or applications changed since the allocation was proposed: "
         "allocate again."
     )
+
+
+class PayeeLocked(Conflict):
+    code = "payee_locked"
+    message = _("The payee cannot change any more: the money is paid or the plan has ended.")

@@ -19,7 +19,7 @@ from django_fsm import can_proceed
 
 from backend.queue import enqueue_on_commit
 from community.audit import audit_event, audit_log
-from community.iban import is_valid_iban, normalise_iban
+from community.iban import is_valid_iban, mask_iban, normalise_iban
 from community.models import (
     AuditEvent,
     Cooperative,
@@ -569,6 +569,49 @@ def application_withdraw(
             _post_money(application, "release", cause="withdraw", actor=acting_user)
         _transition(application, "withdraw", actor=acting_user, reason=reason)
         enqueue_on_commit(tasks.refund_topups, application.pk)
+    return application
+
+
+PAYEE_LOCKED = (
+    Application.Status.PAID,
+    Application.Status.REPORTED,
+    Application.Status.CLOSED,
+    Application.Status.CANCELLED,
+    Application.Status.WITHDRAWN,
+    Application.Status.REJECTED,
+    Application.Status.NOT_ALLOCATED,
+)
+
+
+def application_payee_change(
+    *, application: Application, acting_user: User, payee_name: str, payee_iban: str
+) -> Application:
+    """The applicant (or the coordinator who entered it) adds or corrects the payee until
+    the money is paid. Each change is audited (the IBAN masked) and mailed to the applicant
+    and whoever entered it: a changed IBAN is the classic fraud."""
+    payee_name, payee_iban = payee_name.strip(), normalise_iban(payee_iban)
+    if payee_iban and not is_valid_iban(payee_iban):
+        raise errors.InvalidIban()
+    with transaction.atomic():
+        application = _locked(application)
+        _require_applicant(acting_user, application)
+        if application.status in PAYEE_LOCKED:
+            raise errors.PayeeLocked(extra={"status": application.status})
+        before = (application.payee_name, application.payee_iban)
+        if before == (payee_name, payee_iban):
+            return application
+        application.payee_name, application.payee_iban = payee_name, payee_iban
+        application.save(update_fields=["payee_name", "payee_iban"])
+        change = {
+            "name_before": before[0],
+            "name_after": payee_name,
+            "account_before": mask_iban(before[1]) if before[1] else "",
+            "account_after": mask_iban(payee_iban) if payee_iban else "",
+        }
+        audit_log(
+            actor=acting_user, action="application_payee_changed", obj=application, data=change
+        )
+        enqueue_on_commit(tasks.notify_payee_changed, application.pk, change)
     return application
 
 

@@ -157,3 +157,31 @@ def sweep_topups() -> dict[str, int]:
     from .topups import topups_sweep
 
     return topups_sweep()
+
+
+@shared_task(acks_late=True)
+def notify_payee_changed(application_id: int, change: dict[str, str]) -> int:
+    """Tell the applicant (and whoever entered the application) that its payee changed, so
+    a change they did not make is noticed before the money goes out."""
+    from .models import Application
+
+    application = Application.objects.select_related("applicant", "entered_by").get(
+        pk=application_id
+    )
+    recipients = sorted(
+        {u.email for u in (application.applicant, application.entered_by) if u and u.email}
+    )
+    if not recipients:
+        return 0
+
+    def render() -> tuple[str, str]:
+        subject = _("The payee of “%(title)s” changed") % {"title": application.title}
+        body = _(
+            "The bank details for “%(title)s” were changed: %(name_before)s %(account_before)s "
+            "is now %(name_after)s %(account_after)s. If you did not make this change, tell "
+            "your cooperative's treasurer at once."
+        ) % {"title": application.title, **change}
+        return subject, body
+
+    subject, body = in_both_languages(render)
+    return send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)

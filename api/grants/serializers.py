@@ -618,3 +618,8 @@ class PabulibSelectionSerializer(serializers.Serializer):
     projects = serializers.IntegerField()
     voters = serializers.IntegerField()
     budget = serializers.CharField()
+
+
+class PayeeSerializer(serializers.Serializer):
+    payee_name = serializers.CharField(max_length=200, allow_blank=True)
+    payee_iban = serializers.CharField(max_length=40, allow_blank=True)

@@ -281,6 +281,17 @@ class ApplicationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
             filename=receipt.original_name,
         )
 
+    @extend_schema(request=s.PayeeSerializer, responses=s.ApplicationSerializer)
+    @action(detail=True, methods=["patch"])
+    def payee(self, request: Request, pk: str | None = None) -> Response:
+        """Add or correct who is paid, until the money is paid (audited, mailed)."""
+        data = s.PayeeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        application = services.application_payee_change(
+            application=self.get_object(), acting_user=acting_user(request), **data.validated_data
+        )
+        return self._answer(application)
+
     @extend_schema(request=s.AssessmentCreateSerializer, responses={201: s.AssessmentSerializer})
     @action(detail=True, methods=["post"])
     def assessments(self, request: Request, pk: str | None = None) -> Response:

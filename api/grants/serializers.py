@@ -210,9 +210,16 @@ class ApplicationSerializer(serializers.ModelSerializer):
         return application.payee_name if self._private(application) else None
 
     def get_payee_iban(self, application: Application) -> str | None:
+        """Masked (NL91 **** **** **43 00) for the applicant and the staff; whole for the
+        cooperative's treasurers, who pay it."""
         if not self._private(application) or not application.payee_iban:
             return None
-        return mask_iban(application.payee_iban)
+        viewer = self.context["viewer"]
+        return (
+            application.payee_iban
+            if viewer.sees_full_iban(application)
+            else mask_iban(application.payee_iban)
+        )
 
     @extend_schema_field(StatusChangeSerializer(many=True))
     def get_history(self, application: Application) -> Any:

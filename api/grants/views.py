@@ -362,11 +362,19 @@ class ApplicationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
 
 
 class Viewer:
-    """Who is looking: the applicant and the cooperative's staff see payee details."""
+    """Who is looking: the applicant and the cooperative's staff see payee details; only its
+    treasurers (who pay) see the whole IBAN."""
 
     def __init__(self, request: Request) -> None:
         self.user = request.user
         self.staff = staff_cooperative_ids(user=self.user)
+        self.treasurer_of = role_cooperative_ids(user=self.user, role=Membership.Role.TREASURER)
+
+    def sees_full_iban(self, application: Application) -> bool:
+        if not self.user.is_authenticated:
+            return False
+        ids = self.treasurer_of
+        return ids is None or application.fund.cooperative_id in ids
 
     def sees_private(self, application: Application) -> bool:
         if not self.user.is_authenticated:

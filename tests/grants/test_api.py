@@ -174,10 +174,24 @@ def test_drafts_are_private_and_submitted_applications_public(fund, api, coop_b)
     assert client_for(board_of(coop_b)).get(f"/api/v1/applications/{draft.pk}/").status_code == 404
     public = api.get(f"/api/v1/applications/{submitted.pk}/").json()
     assert public["payee_iban"] is None and public["payee_name"] is None
+    # Whole only for the cooperative's treasurers, who pay it; masked for other staff.
     assert (
         client_for(treasurer_of(fund.cooperative))
         .get(f"/api/v1/applications/{submitted.pk}/")
         .json()["payee_iban"]
+        == IBAN
+    )
+    assert (
+        client_for(coordinator_of(fund.cooperative))
+        .get(f"/api/v1/applications/{submitted.pk}/")
+        .json()["payee_iban"]
+        == "NL91 **** **** **43 00"
+    )
+    assert (
+        client_for(treasurer_of(coop_b))
+        .get(f"/api/v1/applications/{submitted.pk}/")
+        .json()["payee_iban"]
+        is None
     )
 
 

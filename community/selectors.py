@@ -74,14 +74,7 @@ def is_verified_resident(*, user: User, neighbourhood: Neighbourhood) -> bool:
 def staff_cooperative_ids(*, user: User | AnonymousUser) -> set[int] | None:
     """Cooperatives where ``user`` holds any role, with the member cooperatives below a city
     cooperative; ``None`` means all of them (superusers)."""
-    if not user.is_authenticated:
-        return set()
-    if user.is_superuser:
-        return None
-    ids = set(
-        Membership.objects.filter(user=user, active=True).values_list("cooperative_id", flat=True)
-    )
-    return ids | set(Cooperative.objects.filter(parent_id__in=ids).values_list("pk", flat=True))
+    return role_cooperative_ids(user=user, role=None)
 
 
 def is_structure_admin(*, user: User | AnonymousUser) -> bool:
@@ -100,16 +93,22 @@ def is_structure_admin(*, user: User | AnonymousUser) -> bool:
     )
 
 
-def role_cooperative_ids(*, user: User | AnonymousUser, role: str) -> set[int] | None:
-    """Cooperatives where ``user`` holds ``role`` (with the members below a city
-    cooperative); ``None`` means all of them (superusers)."""
+def role_cooperative_ids(*, user: User | AnonymousUser, role: str | None) -> set[int] | None:
+    """Cooperatives where ``user`` holds ``role`` (any role when None), with the members
+    below a city cooperative; ``None`` means all of them (superusers)."""
     if not user.is_authenticated:
         return set()
     if user.is_superuser:
         return None
-    ids = set(
-        Membership.objects.filter(user=user, role=role, active=True).values_list(
-            "cooperative_id", flat=True
-        )
-    )
+    memberships = Membership.objects.filter(user=user, active=True)
+    if role is not None:
+        memberships = memberships.filter(role=role)
+    ids = set(memberships.values_list("cooperative_id", flat=True))
     return ids | set(Cooperative.objects.filter(parent_id__in=ids).values_list("pk", flat=True))
+
+
+def neighbourhoods_covered(*, cooperative: Cooperative) -> QuerySet[Neighbourhood]:
+    """The buurten a cooperative covers: its own, and its member cooperatives' (a city)."""
+    return Neighbourhood.objects.filter(
+        Q(cooperatives=cooperative) | Q(cooperatives__parent=cooperative)
+    ).distinct()

@@ -22,7 +22,7 @@ from django.utils import timezone
 from backend.queue import enqueue_on_commit
 from community.audit import audit_log
 from community.models import Cooperative, MemberOrganisation, Membership, User
-from community.selectors import user_has_cooperative_role
+from community.selectors import neighbourhoods_covered, user_has_cooperative_role
 from ledger import chart, postings
 from ledger.selectors import pot_available_cents, trial_balance
 
@@ -373,12 +373,9 @@ def _in_round(round_: Round) -> list[Application]:
 
 def round_top_priorities(round_: Round) -> list[Any]:
     """The top priorities of every buurt the round's cooperative covers, for its year."""
-    cooperative = round_.fund.cooperative
-    buurten = Cooperative.objects.filter(Q(pk=cooperative.pk) | Q(parent=cooperative)).values_list(
-        "neighbourhoods", flat=True
-    )
+    buurten = neighbourhoods_covered(cooperative=round_.fund.cooperative)
     return top_priorities(
-        neighbourhood_ids=[b for b in buurten if b is not None],
+        neighbourhood_ids=buurten.values_list("pk", flat=True),
         year=round_.year,
         top=round_.fund.top_priorities,
     )

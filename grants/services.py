@@ -29,7 +29,12 @@ from community.models import (
     Residency,
     User,
 )
-from community.selectors import is_verified_resident, user_has_cooperative_role, user_has_role
+from community.selectors import (
+    is_verified_resident,
+    neighbourhoods_covered,
+    user_has_cooperative_role,
+    user_has_role,
+)
 from ledger import postings
 from ledger.chart import GRANT_REFUNDS_RECEIVABLE
 from ledger.models import Earmark, FiscalPeriod, JournalEntry, ProjectAdministration
@@ -167,11 +172,10 @@ def may_apply_to_innovation(
         ):
             return
         raise errors.NotResident()
-    buurten = Cooperative.objects.filter(Q(pk=cooperative.pk) | Q(parent=cooperative)).values(
-        "neighbourhoods"
-    )
     if not Residency.objects.filter(
-        user=user, ended_at__isnull=True, neighbourhood__in=buurten
+        user=user,
+        ended_at__isnull=True,
+        neighbourhood__in=neighbourhoods_covered(cooperative=cooperative),
     ).exists():
         raise errors.NotResident()
 

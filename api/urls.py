@@ -17,6 +17,7 @@ router.register("applications", grants.ApplicationViewSet, basename="application
 router.register("topups", grants.TopUpViewSet, basename="topup")
 router.register("rounds", grants.RoundViewSet, basename="round")
 router.register("interests", grants.InterestViewSet, basename="interest")
+router.register("payouts", grants.PayoutViewSet, basename="payout")
 
 urlpatterns = [
     path("auth/token/", community.TokenView.as_view(), name="auth-token"),

@@ -5,7 +5,8 @@ role that owns the tables (DATABASE_OWNER_URL). After every ``migrate`` the owne
 application's role what it needs and nothing more:
 
 - SELECT, INSERT, UPDATE and DELETE on ordinary tables, and the sequences behind their ids;
-- only SELECT and INSERT on journal entries, journal lines and audit events, so that neither
+- only SELECT and INSERT on journal entries, journal lines, audit events and the SEPA files
+  of exported payout batches, so that neither
   a bug nor an attacker holding the application's password can rewrite history. Triggers
   refuse the same (ledger migration 0002, community migration 0002), but an owner can switch
   triggers off: the application's role owns nothing;
@@ -33,7 +34,12 @@ from django.conf import settings
 from django.db import connections
 
 # Models whose rows are written once and never changed or removed.
-APPEND_ONLY = ("ledger.JournalEntry", "ledger.JournalLine", "community.AuditEvent")
+APPEND_ONLY = (
+    "ledger.JournalEntry",
+    "ledger.JournalLine",
+    "community.AuditEvent",
+    "grants.PayoutFile",
+)
 # The books' dimensions: (model, the columns the application's role may update).
 BOOK_DIMENSIONS = (
     ("ledger.FiscalPeriod", ("closed_at", "closed_by")),

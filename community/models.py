@@ -82,6 +82,8 @@ class Cooperative(models.Model):
     # Where residents pay money back (unspent grants) and, later, where payouts come from.
     iban = models.CharField(_("IBAN"), max_length=34, blank=True, validators=[validate_iban])
     bank_account_name = models.CharField(_("account holder"), max_length=200, blank=True)
+    # Blank: looked up from the IBAN (schwifty knows the Dutch banks' codes).
+    bic = models.CharField(_("BIC"), max_length=11, blank=True)
 
     class Meta:
         ordering = ["name"]

@@ -298,4 +298,74 @@ class ProposalOutdated(Conflict):
 
 class PayeeLocked(Conflict):
     code = "payee_locked"
-    message = _("The payee cannot change any more: the money is paid or the plan has ended.")
+    message = _(
+        "The payee cannot change any more: the transfer is on its way or paid, or the plan ended."
+    )
+
+
+class NotCityTreasurer(Forbidden):
+    code = "not_city_treasurer"
+    message = _("Only a treasurer of the city cooperative may close a period of the books.")
+
+
+class PayoutBatchEmpty(DomainError):
+    code = "payout_batch_empty"
+    message = _("Choose at least one application, and each one once.")
+
+
+class PayoutMixedCooperatives(DomainError):
+    code = "payout_mixed_cooperatives"
+    message = _("A payout batch pays from one cooperative's account: choose its applications only.")
+
+
+class ExecutionDateInvalid(DomainError):
+    code = "execution_date_invalid"
+    message = _("The execution date must be today or a day within the coming year.")
+
+
+class NotPayable(Conflict):
+    code = "not_payable"
+    message = _("This application cannot be paid now: it is not approved, or it is paid already.")
+
+
+class InPayoutBatch(Conflict):
+    code = "in_payout_batch"
+    message = _("This application is already in an open payout batch.")
+
+
+class CooperativeBankMissing(Conflict):
+    code = "cooperative_bank_missing"
+    message = _("The cooperative's own IBAN and account holder must be set before paying.")
+
+
+class PayoutBatchState(Conflict):
+    code = "payout_batch_state"
+    message = _("This payout batch cannot do that in its current state.")
+
+
+class PayoutItemsSettled(Conflict):
+    code = "payout_items_settled"
+    message = _("Some transfers of this batch are settled already; it cannot be cancelled.")
+
+
+class OwnSourceInvalid(DomainError):
+    code = "own_source_invalid"
+    message = _(
+        "Choose where the money came from: participants, sponsoring, donations, "
+        "membership fees or other."
+    )
+
+
+class OwnContributionExceeds(Conflict):
+    code = "own_contribution_exceeds"
+    message = _("This is more than the own contribution the application promised.")
+
+
+class OwnContributionNotExpected(Conflict):
+    code = "own_contribution_not_expected"
+    message = _("This application is not going ahead: no own contribution can be booked for it.")
+
+
+class BankReferenceReused(Conflict):
+    code = "bank_reference_reused"
+    message = _("Money with this bank reference was booked before, with another amount or purpose.")

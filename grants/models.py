@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
-from django_fsm import FSMField, FSMModelMixin, transition
+from django_fsm import RETURN_VALUE, FSMField, FSMModelMixin, transition
 
 from community.models import Cooperative, MemberOrganisation, Neighbourhood
 from ledger.models import Earmark
@@ -240,6 +240,8 @@ class Application(FSMModelMixin, models.Model):
     )
     payee_name = models.CharField(_("payee name"), max_length=200, blank=True)
     payee_iban = models.CharField(_("payee IBAN"), max_length=34, blank=True)
+    # The bank sent a payout back (a wrong or closed account): correct the payee first.
+    payee_check_needed = models.BooleanField(_("payee to be corrected"), default=False)
     status = FSMField(_("status"), default=Status.DRAFT, choices=Status.choices, protected=True)
     vote_opens_at = models.DateTimeField(_("vote opens at"), null=True, blank=True)
     vote_closes_at = models.DateTimeField(_("vote closes at"), null=True, blank=True)
@@ -316,6 +318,16 @@ class Application(FSMModelMixin, models.Model):
     @transition(field=status, source=[Status.APPROVED, Status.ALLOCATED], target=Status.PAID)
     def pay(self) -> None: ...
 
+    # The bank sent the transfer back; the grant is owed again. An innovation grant goes
+    # back to allocated (an approved status it never had would change its history).
+    @transition(
+        field=status,
+        source=Status.PAID,
+        target=RETURN_VALUE(Status.APPROVED, Status.ALLOCATED),  # type: ignore[arg-type]
+    )
+    def payout_return(self) -> str:
+        return self.Status.ALLOCATED if self.round_id else self.Status.APPROVED
+
     @transition(field=status, source=[Status.APPROVED, Status.ALLOCATED], target=Status.CANCELLED)
     def cancel(self) -> None: ...
 
@@ -328,6 +340,11 @@ class Application(FSMModelMixin, models.Model):
     @property
     def unspent_cents(self) -> int:
         return self.amount_requested_cents - (self.spent_cents or 0)
+
+    @property
+    def payment_reference(self) -> str:
+        """The end-to-end id of the transfer that pays this grant (35 SEPA characters)."""
+        return f"BUURTFONDS-{self.pk}"
 
     @property
     def repayment_reference(self) -> str:
@@ -718,3 +735,125 @@ class MemberBallot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation} in {self.round}"
+
+
+class PayoutBatch(FSMModelMixin, models.Model):
+    """Grants the treasurer pays in one SEPA credit-transfer file (pain.001) from the
+    cooperative's own account. The file is made once, at export, and kept: every download
+    gives the same bytes. Items are confirmed paid all at once or one by one by the bank
+    statement; the batch is confirmed when none is left open."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        EXPORTED = "exported", _("exported")
+        CONFIRMED = "confirmed", _("confirmed")
+        CANCELLED = "cancelled", _("cancelled")
+
+    cooperative = models.ForeignKey(
+        Cooperative,
+        on_delete=models.PROTECT,
+        related_name="payout_batches",
+        verbose_name=_("cooperative"),
+    )
+    execution_date = models.DateField(_("execution date"))
+    status = FSMField(_("status"), default=Status.DRAFT, choices=Status.choices, protected=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    exported_at = models.DateTimeField(_("exported at"), null=True, blank=True)
+    settled_at = models.DateTimeField(_("confirmed or cancelled at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("payout batch")
+        verbose_name_plural = _("payout batches")
+
+    def __str__(self) -> str:
+        return f"{self.cooperative} {self.execution_date} #{self.pk}"
+
+    @transition(field=status, source=Status.DRAFT, target=Status.EXPORTED)
+    def export(self) -> None: ...
+
+    @transition(field=status, source=Status.EXPORTED, target=Status.CONFIRMED)
+    def confirm(self) -> None: ...
+
+    @transition(field=status, source=[Status.DRAFT, Status.EXPORTED], target=Status.CANCELLED)
+    def cancel(self) -> None: ...
+
+
+class PayoutItem(models.Model):
+    """One transfer of a payout batch: one application's grant (and the top-ups received
+    for it). ``open`` while it may still be paid: an application is in one open item at most."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        PAID = "paid", _("paid")
+        RETURNED = "returned", _("returned by the bank")
+        CANCELLED = "cancelled", _("cancelled")
+
+    batch = models.ForeignKey(
+        PayoutBatch, on_delete=models.PROTECT, related_name="items", verbose_name=_("batch")
+    )
+    application = models.ForeignKey(
+        Application,
+        on_delete=models.PROTECT,
+        related_name="payout_items",
+        verbose_name=_("application"),
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.PENDING
+    )
+    open = models.BooleanField(_("open"), default=True)
+    grant_cents = models.PositiveBigIntegerField(_("grant (cents)"), default=0)
+    topups_cents = models.PositiveBigIntegerField(_("top-ups (cents)"), default=0)
+    # What the file says, fixed at export (the payee may be corrected until then).
+    payee_name = models.CharField(_("payee name"), max_length=200, blank=True)
+    payee_iban = models.CharField(_("payee IBAN"), max_length=34, blank=True)
+    end_to_end_id = models.CharField(_("end-to-end id"), max_length=35, blank=True)
+    remittance = models.CharField(_("remittance information"), max_length=140, blank=True)
+    return_reason = models.CharField(_("why the bank returned it"), max_length=35, blank=True)
+    settled_at = models.DateTimeField(_("paid or returned at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["batch", "id"]
+        verbose_name = _("payout")
+        verbose_name_plural = _("payouts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application"],
+                condition=Q(open=True),
+                name="grants_one_open_payout_per_application",
+            ),
+        ]
+        indexes = [models.Index(fields=["end_to_end_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} in batch {self.batch_id}"
+
+    @property
+    def amount_cents(self) -> int:
+        return self.grant_cents + self.topups_cents
+
+
+class PayoutFile(models.Model):
+    """The pain.001 file of an exported batch, written once (the application's database role
+    may insert and read it, never change it)."""
+
+    batch = models.OneToOneField(
+        PayoutBatch, on_delete=models.PROTECT, related_name="file", verbose_name=_("batch")
+    )
+    content = models.BinaryField(_("content"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    message_id = models.CharField(_("message id"), max_length=35)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("SEPA file")
+        verbose_name_plural = _("SEPA files")
+
+    def __str__(self) -> str:
+        return f"{self.message_id} ({self.batch_id})"

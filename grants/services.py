@@ -36,13 +36,21 @@ from community.selectors import (
     user_has_role,
 )
 from ledger import postings
-from ledger.chart import GRANT_REFUNDS_RECEIVABLE
-from ledger.models import Earmark, FiscalPeriod, JournalEntry, ProjectAdministration
-from ledger.selectors import earmark_repayment, topups_payable_cents
+from ledger.chart import GRANT_REFUNDS_RECEIVABLE, OWN_SOURCES
+from ledger.models import Earmark, FiscalPeriod, JournalEntry, JournalLine, ProjectAdministration
+from ledger.selectors import earmark_repayment, own_income_of_earmark, topups_payable_cents
 from ledger.services import earmark_get_or_create, period_close, project_get_or_create
 
 from . import errors, tasks
-from .models import Application, Fund, Priority, Receipt, StatusChange
+from .models import (
+    Application,
+    Fund,
+    PayoutBatch,
+    PayoutItem,
+    Priority,
+    Receipt,
+    StatusChange,
+)
 from .selectors import books_scope, cooperative_project_ref, holds_book_role
 
 RECEIPT_MAX_BYTES = 10 * 1024 * 1024
@@ -601,11 +609,15 @@ def application_payee_change(
         _require_applicant(acting_user, application)
         if application.status in PAYEE_LOCKED:
             raise errors.PayeeLocked(extra={"status": application.status})
+        exported = _open_payout(application, exported=True)
+        if exported is not None:
+            raise errors.PayeeLocked(extra={"status": application.status, "batch": exported})
         before = (application.payee_name, application.payee_iban)
         if before == (payee_name, payee_iban):
             return application
         application.payee_name, application.payee_iban = payee_name, payee_iban
-        application.save(update_fields=["payee_name", "payee_iban"])
+        application.payee_check_needed = False
+        application.save(update_fields=["payee_name", "payee_iban", "payee_check_needed"])
         change = {
             "name_before": before[0],
             "name_after": payee_name,
@@ -619,12 +631,24 @@ def application_payee_change(
     return application
 
 
+def _open_payout(application: Application, *, exported: bool = False) -> int | None:
+    """The open payout batch the application is in (only an exported one if asked)."""
+    items = PayoutItem.objects.filter(application=application, open=True)
+    if exported:
+        items = items.exclude(batch__status=PayoutBatch.Status.DRAFT)
+    return items.values_list("batch_id", flat=True).first()
+
+
 def application_pay(*, application: Application, acting_user: User) -> Application:
-    """The treasurer pays an approved grant to the payee (checked IBAN)."""
+    """The treasurer pays an approved grant to the payee (checked IBAN), one-off: not while
+    it is in an open payout batch (it would be paid twice)."""
     with transaction.atomic():
         application = _locked(application)
         _require_role(acting_user, application, Membership.Role.TREASURER)
         _check_transition(application, "pay")
+        batch = _open_payout(application)
+        if batch is not None:
+            raise errors.InPayoutBatch(extra={"application": application.pk, "batch": batch})
         if not application.payee_name or not is_valid_iban(application.payee_iban):
             raise errors.PayeeMissing()
         _post_money(application, "payout", cause="pay", actor=acting_user)
@@ -682,6 +706,13 @@ def application_cancel(
         application = _locked(application)
         _require_role(acting_user, application, Membership.Role.BOARD)
         _check_transition(application, "cancel")
+        exported = _open_payout(application, exported=True)
+        if exported is not None:
+            # The transfer may be at the bank already: the treasurer cancels the batch first.
+            raise errors.InPayoutBatch(extra={"application": application.pk, "batch": exported})
+        PayoutItem.objects.filter(application=application, open=True).update(
+            open=False, status=PayoutItem.Status.CANCELLED
+        )
         _post_money(application, "cancellation", cause="cancel", actor=acting_user)
         _transition(application, "cancel", actor=acting_user, reason=reason)
         enqueue_on_commit(tasks.notify_decision, application.pk)
@@ -764,7 +795,12 @@ def application_report(
 
 
 def application_return_book(
-    *, application: Application, acting_user: User, amount_cents: int, reference: str
+    *,
+    application: Application,
+    acting_user: User,
+    amount_cents: int,
+    reference: str,
+    on: date | None = None,
 ) -> tuple[Application, bool]:
     """The treasurer books owed money that has arrived on the bank; only now is it back in
     the pot. Idempotent by the bank's reference: booking the same reference and amount again
@@ -794,12 +830,87 @@ def application_return_book(
             amount_cents=amount_cents,
             idempotency_key=key,
             actor_id=acting_user.pk,
+            on=on,
         )
         audit_log(
             actor=acting_user,
             action="application_return_booked",
             obj=application,
             data={"amount_cents": amount_cents, "reference": reference, "owed_cents": owed},
+        )
+    return application, True
+
+
+OWN_CONTRIBUTION_SOURCES = tuple(sorted(OWN_SOURCES - {"crowdfunding"}))
+OWN_CONTRIBUTION_STATES = (
+    Application.Status.VOTING,
+    Application.Status.APPROVED,
+    Application.Status.SUBMITTED,
+    Application.Status.ALLOCATED,
+    Application.Status.PAID,
+    Application.Status.REPORTED,
+    Application.Status.CLOSED,
+)
+
+
+def application_own_contribution_book(
+    *,
+    application: Application,
+    acting_user: User | None,
+    amount_cents: int,
+    reference: str,
+    source: str,
+    on: date | None = None,
+) -> tuple[Application, bool]:
+    """The treasurer books the applicant's promised own contribution as it arrives on the
+    bank: own income of the application's project (the 5% report counts money received).
+    Idempotent by the bank's reference across the cooperative, as returns are; never more
+    than was promised. ``acting_user`` None: matched from a bank statement by the system."""
+    reference = reference.strip()
+    if source not in OWN_CONTRIBUTION_SOURCES:
+        raise errors.OwnSourceInvalid(extra={"field": "source"})
+    with transaction.atomic():
+        application = _locked(application)
+        if acting_user is not None:
+            _require_role(acting_user, application, Membership.Role.TREASURER)
+        key = f"own:{application.fund.cooperative_id}:{bank_reference_key(reference)}"
+        booked = JournalEntry.objects.filter(idempotency_key=key).first()
+        if booked is not None:
+            same = booked.lines.filter(
+                earmark=application.earmark, side=JournalLine.Side.CREDIT, amount_cents=amount_cents
+            ).exists()
+            if not same:
+                raise errors.BankReferenceReused()
+            return application, False
+        if application.status not in OWN_CONTRIBUTION_STATES:
+            raise errors.OwnContributionNotExpected(extra={"status": application.status})
+        received = sum(
+            cents
+            for src, cents in own_income_of_earmark(application.earmark).items()
+            if src != "crowdfunding"
+        )
+        remaining = application.own_contribution_cents - received
+        if amount_cents > remaining:
+            raise errors.OwnContributionExceeds(extra={"remaining_cents": max(remaining, 0)})
+        entry = postings.post_income(
+            source=source,
+            amount_cents=amount_cents,
+            idempotency_key=key,
+            description=f"Eigen bijdrage {application.title}: {reference}"[:500],
+            project_earmark=application.earmark,
+            actor_id=acting_user.pk if acting_user else None,
+            on=on,
+        )
+        audit_log(
+            actor=acting_user,
+            action="application_own_contribution_booked",
+            obj=application,
+            data={
+                "amount_cents": amount_cents,
+                "source": source,
+                "reference": reference,
+                "entry": entry.pk,
+            },
         )
     return application, True
 
@@ -876,7 +987,7 @@ def books_period_close(*, year: int, month: int, acting_user: User) -> FiscalPer
     if books_scope(user=acting_user, roles=(Membership.Role.TREASURER,)) is not None or not (
         holds_book_role(user=acting_user, roles=(Membership.Role.TREASURER,))
     ):
-        raise errors.NotTreasurer()
+        raise errors.NotCityTreasurer()
     zone = timezone.get_current_timezone()
     start = datetime.combine(date(year, month, 1), time.min, tzinfo=zone)
     end = datetime.combine(date(year + month // 12, month % 12 + 1, 1), time.min, tzinfo=zone)

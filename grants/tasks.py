@@ -6,6 +6,8 @@ Mail is in Dutch, with the English text below it.
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
@@ -55,13 +57,8 @@ def notify_decision(application_id: int) -> int:
     return send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [application.applicant.email])
 
 
-@shared_task(acks_late=True)
-def notify_awaiting_payment(application_id: int) -> int:
-    from .models import Application
-
-    application = Application.objects.select_related("fund__cooperative").get(pk=application_id)
-    cooperative = application.fund.cooperative
-    recipients = sorted(
+def _treasurer_emails(cooperative: Any) -> list[str]:
+    return sorted(
         set(
             Membership.objects.filter(
                 role=Membership.Role.TREASURER,
@@ -72,6 +69,14 @@ def notify_awaiting_payment(application_id: int) -> int:
             .values_list("user__email", flat=True)
         )
     )
+
+
+@shared_task(acks_late=True)
+def notify_awaiting_payment(application_id: int) -> int:
+    from .models import Application
+
+    application = Application.objects.select_related("fund__cooperative").get(pk=application_id)
+    recipients = _treasurer_emails(application.fund.cooperative)
     if not recipients:
         return 0
 
@@ -181,6 +186,41 @@ def notify_payee_changed(application_id: int, change: dict[str, str]) -> int:
             "is now %(name_after)s %(account_after)s. If you did not make this change, tell "
             "your cooperative's treasurer at once."
         ) % {"title": application.title, **change}
+        return subject, body
+
+    subject, body = in_both_languages(render)
+    return send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
+
+
+@shared_task(acks_late=True)
+def notify_payout_returned(item_id: int) -> int:
+    """The bank sent a payout back: the treasurers and the applicant hear it, and that the
+    payee's details must be corrected before it is paid again."""
+    from .models import PayoutItem
+
+    item = PayoutItem.objects.select_related(
+        "application__fund__cooperative", "application__applicant", "application__entered_by"
+    ).get(pk=item_id)
+    application = item.application
+    people = (application.applicant, application.entered_by)
+    recipients = sorted(
+        set(_treasurer_emails(application.fund.cooperative))
+        | {u.email for u in people if u and u.email}
+    )
+    if not recipients:
+        return 0
+
+    def render() -> tuple[str, str]:
+        subject = _("The bank returned the payment for “%(title)s”") % {"title": application.title}
+        body = _(
+            "The bank could not pay EUR %(amount)s for “%(title)s” to the account given "
+            "(reason %(reason)s). The grant is still owed. Check and correct the payee's name "
+            "and IBAN; the treasurer will pay it again."
+        ) % {
+            "title": application.title,
+            "amount": f"{item.amount_cents / 100:.2f}".replace(".", ","),
+            "reason": item.return_reason or "-",
+        }
         return subject, body
 
     subject, body = in_both_languages(render)

@@ -15,6 +15,8 @@ from grants.models import (
     Fund,
     InterestDeclaration,
     MemberBallot,
+    PayoutBatch,
+    PayoutItem,
     Priority,
     Receipt,
     Round,
@@ -178,6 +180,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
     )
     payee_iban = serializers.SerializerMethodField()
     payee_name = serializers.SerializerMethodField()
+    payee_check_needed = serializers.SerializerMethodField()
     allowed_actions = serializers.SerializerMethodField()
     own_contribution_received_cents = serializers.SerializerMethodField()
     vote_closed = serializers.SerializerMethodField()
@@ -198,7 +201,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
             "vote_closes_at", "vote_closed", "tally", "decision", "topped_up_cents", "spent_cents", "report_summary",
             "owed_cents", "returned_cents", "written_off_cents", "repayment",
             "evaluation", "follow_up", "topups", "topups_paid_out_cents", "topups_to_pay_cents",
-            "payee_name", "payee_iban", "receipts", "allowed_actions", "history",
+            "payee_name", "payee_iban", "payee_check_needed", "receipts", "allowed_actions", "history",
             "created_at",
         ]  # fmt: skip
 
@@ -208,6 +211,10 @@ class ApplicationSerializer(serializers.ModelSerializer):
 
     def get_payee_name(self, application: Application) -> str | None:
         return application.payee_name if self._private(application) else None
+
+    def get_payee_check_needed(self, application: Application) -> bool | None:
+        """True when the bank sent a payout back: the payee must be corrected."""
+        return application.payee_check_needed if self._private(application) else None
 
     def get_payee_iban(self, application: Application) -> str | None:
         """Masked (NL91 **** **** **43 00) for the applicant and the staff; whole for the
@@ -630,3 +637,58 @@ class PabulibSelectionSerializer(serializers.Serializer):
 class PayeeSerializer(serializers.Serializer):
     payee_name = serializers.CharField(max_length=200, allow_blank=True)
     payee_iban = serializers.CharField(max_length=40, allow_blank=True)
+
+
+class PayoutBatchCreateSerializer(serializers.Serializer):
+    applications = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**31 - 1),
+        min_length=1,
+        max_length=500,
+        help_text="ids of approved applications (or allocated innovation grants) of one cooperative",
+    )
+    execution_date = serializers.DateField(help_text="the day the bank is to pay")
+
+
+class PayoutItemSerializer(serializers.ModelSerializer):
+    """One transfer. The whole IBAN: only treasurers reach a batch at all."""
+
+    title = serializers.CharField(source="application.title")
+    amount_cents = serializers.IntegerField()
+    payee_name = serializers.SerializerMethodField()
+    payee_iban = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PayoutItem
+        fields = [
+            "id", "application", "title", "status", "amount_cents", "grant_cents",
+            "topups_cents", "payee_name", "payee_iban", "end_to_end_id", "remittance",
+            "return_reason", "settled_at",
+        ]  # fmt: skip
+
+    def get_payee_name(self, item: PayoutItem) -> str:
+        # Until export the application's current payee, which may still be corrected.
+        return item.payee_name or item.application.payee_name
+
+    def get_payee_iban(self, item: PayoutItem) -> str:
+        return item.payee_iban or item.application.payee_iban
+
+
+class PayoutBatchSerializer(serializers.ModelSerializer):
+    items = PayoutItemSerializer(many=True, read_only=True)
+    total_cents = serializers.SerializerMethodField()
+    sha256 = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PayoutBatch
+        fields = [
+            "id", "cooperative", "status", "execution_date", "total_cents", "items",
+            "created_by", "created_at", "exported_at", "settled_at", "sha256",
+        ]  # fmt: skip
+
+    def get_total_cents(self, batch: PayoutBatch) -> int:
+        return sum(i.amount_cents for i in batch.items.all() if i.status != "cancelled")
+
+    def get_sha256(self, batch: PayoutBatch) -> str | None:
+        """Checksum of the stored SEPA file (once exported): the same for every download."""
+        file = getattr(batch, "file", None)
+        return file.sha256 if file is not None else None

@@ -24,7 +24,7 @@ from rest_framework.views import APIView
 
 from community.models import Membership
 from community.selectors import role_cooperative_ids, staff_cooperative_ids
-from grants import rounds, services, topups
+from grants import payouts, rounds, services, topups
 from grants.coverage import buurtfonds_coverage
 from grants.errors import (
     PabulibInvalid,
@@ -37,6 +37,7 @@ from grants.models import (
     Application,
     Fund,
     InterestDeclaration,
+    PayoutBatch,
     Priority,
     Receipt,
     Round,
@@ -555,3 +556,82 @@ class InterestViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
             acting_user=acting_user(request), **data.validated_data
         )
         return Response(s.InterestSerializer(declaration).data, status=status.HTTP_201_CREATED)
+
+
+class PayoutViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Payout batches, for the treasurers of their cooperative: draft, export (the SEPA file,
+    made once), confirm or cancel."""
+
+    serializer_class = s.PayoutBatchSerializer
+    permission_classes = [IsAuthenticated]
+    filterset_fields = ["status", "cooperative"]
+
+    def get_queryset(self) -> QuerySet[PayoutBatch]:
+        if getattr(self, "swagger_fake_view", False):
+            return PayoutBatch.objects.none()
+        queryset = (
+            PayoutBatch.objects.select_related("file")
+            .prefetch_related("items__application")
+            .order_by("-created_at", "-id")
+        )
+        ids = role_cooperative_ids(user=self.request.user, role=Membership.Role.TREASURER)
+        return queryset if ids is None else queryset.filter(cooperative__in=ids)
+
+    def _answer(self, batch: PayoutBatch, code: int = status.HTTP_200_OK) -> Response:
+        return Response(self.get_serializer(self.get_queryset().get(pk=batch.pk)).data, status=code)
+
+    @extend_schema(request=s.PayoutBatchCreateSerializer, responses={201: s.PayoutBatchSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = s.PayoutBatchCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        batch = payouts.payout_batch_create(
+            acting_user=acting_user(request),
+            application_ids=data.validated_data["applications"],
+            execution_date=data.validated_data["execution_date"],
+        )
+        return self._answer(batch, status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=s.PayoutBatchSerializer)
+    @action(detail=True, methods=["post"])
+    def export(self, request: Request, pk: str | None = None) -> Response:
+        """Fix the batch and make its SEPA file (once; exporting again changes nothing)."""
+        batch = payouts.payout_batch_export(
+            batch=self.get_object(), acting_user=acting_user(request)
+        )
+        return self._answer(batch)
+
+    @extend_schema(responses={(200, "application/xml"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"])
+    def sepa(self, request: Request, pk: str | None = None) -> HttpResponse:
+        """The pain.001 credit-transfer file to upload to the bank: the same bytes at every
+        download, each one audited."""
+        file = payouts.payout_file_download(
+            batch=self.get_object(), acting_user=acting_user(request)
+        )
+        response = HttpResponse(bytes(file.content), content_type="application/xml")
+        response["Content-Disposition"] = (
+            f'attachment; filename="buurtfonds-betaalbatch-{file.batch_id}.xml"'
+        )
+        response["Cache-Control"] = "no-store"
+        return response
+
+    @extend_schema(request=None, responses=s.PayoutBatchSerializer)
+    @action(detail=True, methods=["post"])
+    def confirm(self, request: Request, pk: str | None = None) -> Response:
+        """The bank executed the batch: every open transfer is booked as paid."""
+        batch = payouts.payout_batch_confirm(
+            batch=self.get_object(), acting_user=acting_user(request)
+        )
+        return self._answer(batch)
+
+    @extend_schema(request=s.ReasonSerializer, responses=s.PayoutBatchSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str | None = None) -> Response:
+        data = s.ReasonSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        batch = payouts.payout_batch_cancel(
+            batch=self.get_object(),
+            acting_user=acting_user(request),
+            reason=data.validated_data.get("reason", ""),
+        )
+        return self._answer(batch)

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "community",
     "ledger",
     "grants",
+    "banking",
     "voting",
     "api",
     "backend",

@@ -9,6 +9,7 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 
 from community.audit import audit_log
 from community.models import AuditEvent
+from grants.models import PayoutFile
 from ledger import postings
 from ledger.models import JournalEntry, JournalLine
 from ledger.services import entry_reverse, period_close
@@ -19,7 +20,12 @@ from tests.ledger.factories import pot
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 INSUFFICIENT_PRIVILEGE = "42501"
-BOOKS = [JournalEntry._meta.db_table, JournalLine._meta.db_table, AuditEvent._meta.db_table]
+BOOKS = [
+    JournalEntry._meta.db_table,
+    JournalLine._meta.db_table,
+    AuditEvent._meta.db_table,
+    PayoutFile._meta.db_table,
+]
 
 
 @pytest.fixture(autouse=True)
@@ -82,6 +88,9 @@ def test_the_normal_paths_still_append_to_the_books(books):
         f"DELETE FROM {AuditEvent._meta.db_table}",
         f"TRUNCATE {AuditEvent._meta.db_table}",
         f"ALTER TABLE {JournalLine._meta.db_table} DISABLE TRIGGER USER",
+        # The SEPA file of an exported batch: the bytes the bank was given stay as they were.
+        f"UPDATE {PayoutFile._meta.db_table} SET content = 'x'",
+        f"DELETE FROM {PayoutFile._meta.db_table}",
     ],
 )
 def test_privileges_refuse_changing_the_books(books, sql):

@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from . import views
+from .banking import views as banking
 from .community import views as community
 from .grants import views as grants
 from .ledger import views as ledger
@@ -18,6 +19,8 @@ router.register("topups", grants.TopUpViewSet, basename="topup")
 router.register("rounds", grants.RoundViewSet, basename="round")
 router.register("interests", grants.InterestViewSet, basename="interest")
 router.register("payouts", grants.PayoutViewSet, basename="payout")
+router.register("bank/statements", banking.StatementViewSet, basename="bank-statement")
+router.register("bank/lines", banking.BankLineViewSet, basename="bank-line")
 
 urlpatterns = [
     path("auth/token/", community.TokenView.as_view(), name="auth-token"),
@@ -47,6 +50,7 @@ urlpatterns = [
     ),
     path("votes/receipts/check/", voting.ReceiptCheckView.as_view(), name="vote-receipt-check"),
     path("funds/<int:pk>/decisions/", voting.FundDecisionList.as_view(), name="fund-decisions"),
+    path("bank/reconciliation/", banking.ReconciliationView.as_view(), name="bank-reconciliation"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("", include(router.urls)),

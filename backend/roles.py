@@ -17,7 +17,8 @@ application's role what it needs and nothing more:
   (UPDATE of ``closed_at`` and ``closed_by`` only; a trigger keeps a closed period closed),
   earmarks and project administrations only added (UPDATE of an earmark's name, which a
   trigger refuses to change, lets a posting lock its pot's row), accounts added and switched
-  on or off, never retyped or renumbered;
+  on or off, never retyped or renumbered; bank statements and their lines only added (a
+  line's match and handling may be updated, never what the bank said);
 - no temporary tables: a temporary table named like one of ours would come first in the
   search path of a function that does not fix it (every trigger function does, below);
 - the same on tables that later migrations create (default privileges).
@@ -40,12 +41,25 @@ APPEND_ONLY = (
     "community.AuditEvent",
     "grants.PayoutFile",
 )
+BANK_LINE_HANDLING = (
+    "match",
+    "payout_item",
+    "application",
+    "fund",
+    "entry",
+    "note",
+    "handled_by",
+    "handled_at",
+)
 # The books' dimensions: (model, the columns the application's role may update).
 BOOK_DIMENSIONS = (
     ("ledger.FiscalPeriod", ("closed_at", "closed_by")),
     ("ledger.Earmark", ("name",)),
     ("ledger.ProjectAdministration", ()),
     ("ledger.Account", ("active",)),
+    # The bank's statements as imported: only what matching and the treasurer decide changes.
+    ("banking.BankStatement", ()),
+    ("banking.BankLine", BANK_LINE_HANDLING),
 )
 
 

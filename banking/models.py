@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from backend.roles import BANK_LINE_HANDLING
 from community.models import Cooperative
 from grants.models import Application, Fund, PayoutItem
 from ledger.models import JournalEntry
@@ -123,6 +124,9 @@ class BankLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.booking_date} {self.amount_cents / 100:.2f} {self.counterparty_name}"
+
+    # What matching and the treasurer may change; the bank's data never changes (backend/roles.py).
+    HANDLING_FIELDS = BANK_LINE_HANDLING
 
     @property
     def matched(self) -> bool:

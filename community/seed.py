@@ -37,6 +37,11 @@ def seed(*, password: str, log: Callable[[str], object]) -> None:
         defaults={"name": BUURT_COOP, "kind": Cooperative.Kind.NEIGHBOURHOOD, "parent": city},
     )
     coop.neighbourhoods.add(buurt)
+    if not coop.iban:
+        # The demo's own account (a valid test IBAN), so payouts and statements can be tried.
+        coop.iban, coop.bic = "NL91ABNA0417164300", "ABNANL2A"
+        coop.bank_account_name = BUURT_COOP
+        coop.save(update_fields=["iban", "bic", "bank_account_name"])
     bbbo, _ = MemberOrganisation.objects.get_or_create(
         cooperative=coop,
         name="Bewonersorganisatie Rivierenwijk",

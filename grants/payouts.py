@@ -26,7 +26,7 @@ from backend.queue import enqueue_on_commit
 from community.audit import audit_log
 from community.iban import bic_of, is_valid_iban, mask_iban
 from community.models import Cooperative, Membership, User
-from community.selectors import user_has_cooperative_role
+from community.selectors import role_cooperative_ids, user_has_cooperative_role
 from ledger.models import JournalEntry
 from ledger.selectors import topups_payable_cents
 from ledger.services import entry_reverse
@@ -90,27 +90,22 @@ def payout_batch_create(
     today = timezone.localdate()
     if not today <= execution_date <= today + timedelta(days=365):
         raise errors.ExecutionDateInvalid(extra={"field": "execution_date"})
+    mine = role_cooperative_ids(user=acting_user, role=Membership.Role.TREASURER)
+    if mine is not None and not mine:
+        raise errors.NotTreasurer()
     with transaction.atomic():
-        applications = list(
-            Application.objects.select_for_update(of=("self",))
-            .select_related("fund__cooperative")
-            .filter(pk__in=ids)
-            .order_by("pk")
+        payable = Application.objects.select_for_update(of=("self",)).select_related(
+            "fund__cooperative"
         )
+        if mine is not None:
+            # Another cooperative's application answers as one that does not exist.
+            payable = payable.filter(fund__cooperative_id__in=mine)
+        applications = list(payable.filter(pk__in=ids).order_by("pk"))
         found = {a.pk for a in applications}
-        cooperatives = {a.fund.cooperative for a in applications}
-        visible = {
-            c.pk
-            for c in cooperatives
-            if user_has_cooperative_role(
-                user=acting_user, role=Membership.Role.TREASURER, cooperative=c
-            )
-        }
         for pk in ids:
             if pk not in found:
                 raise errors.NotPayable(extra={"application": pk, "status": None})
-        if not visible:
-            raise errors.NotTreasurer()
+        cooperatives = {a.fund.cooperative for a in applications}
         if len(cooperatives) > 1:
             raise errors.PayoutMixedCooperatives()
         (cooperative,) = cooperatives

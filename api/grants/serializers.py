@@ -25,7 +25,7 @@ from grants.models import (
 )
 from grants.rounds import RULE_NAMES, pot_figures
 from grants.selectors import repayment_account
-from grants.services import allowed_actions
+from grants.services import OWN_CONTRIBUTION_SOURCES, allowed_actions
 from ledger.chart import INCOME_BY_SOURCE
 from ledger.selectors import (
     Repayment,
@@ -363,12 +363,25 @@ class ReportSerializer(serializers.Serializer):
     )
 
 
-class ReturnSerializer(serializers.Serializer):
-    amount_cents = serializers.IntegerField(min_value=1, max_value=10**10)
-    reference = serializers.RegexField(
+def bank_reference_field() -> serializers.RegexField:
+    return serializers.RegexField(
         r"^[^\x00-\x1f\x7f]*\S[^\x00-\x1f\x7f]*$",
         max_length=100,
         help_text="the bank's reference of the incoming transfer; booking it again changes nothing",
+    )
+
+
+class ReturnSerializer(serializers.Serializer):
+    amount_cents = serializers.IntegerField(min_value=1, max_value=10**10)
+    reference = bank_reference_field()
+
+
+class OwnContributionSerializer(serializers.Serializer):
+    amount_cents = serializers.IntegerField(min_value=1, max_value=10**10)
+    reference = bank_reference_field()
+    # A field named like DRF's Field.source: the serializer's metaclass takes it out of the class.
+    source = serializers.ChoiceField(  # type: ignore[assignment]
+        choices=OWN_CONTRIBUTION_SOURCES, default="participants"
     )
 
 

@@ -341,6 +341,21 @@ class ApplicationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
         )
         return self._answer(application, status.HTTP_201_CREATED if booked else status.HTTP_200_OK)
 
+    @extend_schema(
+        request=s.OwnContributionSerializer,
+        responses={201: s.ApplicationSerializer, 200: s.ApplicationSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="own-contributions")
+    def own_contributions(self, request: Request, pk: str | None = None) -> Response:
+        """The treasurer books the applicant's own contribution as it arrived on the bank:
+        201, or 200 when this bank reference was booked before (nothing changes)."""
+        data = s.OwnContributionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        application, booked = services.application_own_contribution_book(
+            application=self.get_object(), acting_user=acting_user(request), **data.validated_data
+        )
+        return self._answer(application, status.HTTP_201_CREATED if booked else status.HTTP_200_OK)
+
     @extend_schema(request=s.WriteOffSerializer, responses=s.ApplicationSerializer)
     @action(detail=True, methods=["post"], url_path="write-off")
     def write_off(self, request: Request, pk: str | None = None) -> Response:

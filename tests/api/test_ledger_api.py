@@ -154,12 +154,13 @@ def test_export_rejects_an_unknown_format(books, people):
 
 
 def test_closing_a_period_is_for_the_city_treasurer(books, people):
-    assert (
-        people["treasurer_a"]
-        .post("/api/v1/ledger/periods/close/", {"year": YEAR, "month": 4}, format="json")
-        .status_code
-        == 403
+    refused = people["treasurer_a"].post(
+        "/api/v1/ledger/periods/close/", {"year": YEAR, "month": 4}, format="json"
     )
+    # The refusal names the real rule (it used to say "a treasurer of this cooperative" to one).
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "not_city_treasurer"
+    assert "stedelijke coöperatie" in refused.json()["detail"]  # Dutch first
     response = people["city_treasurer"].post(
         "/api/v1/ledger/periods/close/", {"year": YEAR, "month": 4}, format="json"
     )

@@ -7,6 +7,7 @@ import pytest
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
+from banking.models import BankLine, BankStatement
 from community.audit import audit_log
 from community.models import AuditEvent
 from grants.models import PayoutFile
@@ -91,6 +92,11 @@ def test_the_normal_paths_still_append_to_the_books(books):
         # The SEPA file of an exported batch: the bytes the bank was given stay as they were.
         f"UPDATE {PayoutFile._meta.db_table} SET content = 'x'",
         f"DELETE FROM {PayoutFile._meta.db_table}",
+        # What the bank said stays as imported; only a line's match and handling change.
+        f"UPDATE {BankLine._meta.db_table} SET amount_cents = 1",
+        f"UPDATE {BankLine._meta.db_table} SET counterparty_iban = 'NL00FAKE'",
+        f"DELETE FROM {BankLine._meta.db_table}",
+        f"UPDATE {BankStatement._meta.db_table} SET closing_balance_cents = 0",
     ],
 )
 def test_privileges_refuse_changing_the_books(books, sql):

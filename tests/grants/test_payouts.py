@@ -212,7 +212,12 @@ def test_only_the_cooperatives_treasurers_reach_its_batches(fund, approved, coop
         assert client.get(f"/api/v1/payouts/{batch.pk}/").status_code == 404
         assert client.get(f"/api/v1/payouts/{batch.pk}/sepa/").status_code == 404
         assert client.post(f"/api/v1/payouts/{batch.pk}/confirm/").status_code == 404
-        assert create(user, [approved[1].pk]).status_code == 403
+        # Another cooperative's treasurer is told what a made-up id gets: nothing to pay.
+        refused = create(user, [approved[1].pk])
+        assert refused.status_code == (409 if user == outsiders[0] else 403)
+        assert refused.json()["code"] == (
+            "not_payable" if user == outsiders[0] else "not_treasurer"
+        )
     assert client_for(approved[0].applicant).get("/api/v1/payouts/").status_code == 200
     assert (
         not AuditEvent.objects.filter(action="payout_file_downloaded")

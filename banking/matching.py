@@ -1,15 +1,18 @@
 """Matching bank lines to what the books expect, one rule after another:
 
-1. a credit that carries one of our payouts' end-to-end ids, or the bank's return
-   information: that payout came back (:func:`grants.payouts.payout_item_returned`);
+1. a credit with the bank's return information (camt RtrInf or a return code, a reversal,
+   MT940 /RTRN/) for one of our payouts, by its end-to-end id (or reference and IBAN): that
+   payout came back (:func:`grants.payouts.payout_item_returned`);
 2. a debit of an exported payout, by end-to-end id (CAMT.053), or by the amount, the payee's
    IBAN and ``BUURTFONDS <id>`` in the text (MT940 has no end-to-end id): paid (or, when the
    treasurer confirmed the batch already, linked to it); a debit of a grant paid one-off, by
    ``BUURTFONDS <id>`` and the amount: linked;
 3. a credit with ``BUURTFONDS <id> TERUG``: unspent money returned;
 4. a credit with ``BUURTFONDS <id> EIGEN``: the applicant's own contribution received;
-5. a credit whose bank reference or text is that of a deposit booked already: that deposit;
-6. a credit from Stripe: a payout of the Stripe balance to the bank.
+5. a credit whose bank reference or text is that of a deposit booked already, of the same
+   amount and not linked to another line: that deposit;
+6. a credit from Stripe (the account holder's name), up to what the clearing account holds:
+   a payout of the Stripe balance to the bank.
 
 Whatever no rule matches stays for the treasurer. A rule that finds its object but is refused
 by the domain (more than is owed, say) leaves the line unmatched with the refusal's code.
@@ -21,7 +24,8 @@ import re
 from collections.abc import Callable
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from backend.errors import DomainError
@@ -36,6 +40,7 @@ from grants.services import (
 )
 from ledger import chart
 from ledger.models import JournalEntry, JournalLine
+from ledger.selectors import SIGNED
 from ledger.services import C, D, Kind, Line, entry_post
 
 from .models import BankLine
@@ -77,7 +82,9 @@ def _item_by_reference(line: BankLine, items: QuerySet[PayoutItem]) -> PayoutIte
 
 
 def _payout_returned(line: BankLine, actor: User) -> bool:
-    if line.amount_cents <= 0 or not (line.is_return or line.end_to_end_id):
+    # Only the bank's own return information counts: anyone can send money to the account
+    # with our end-to-end id in it, and that must not undo a payment.
+    if line.amount_cents <= 0 or not line.is_return:
         return False
     items = PayoutItem.objects.filter(
         status__in=(PayoutItem.Status.PENDING, PayoutItem.Status.PAID),
@@ -86,6 +93,8 @@ def _payout_returned(line: BankLine, actor: User) -> bool:
     )
     item = _item_by_reference(line, items)
     if item is None or item.amount_cents != line.amount_cents:
+        return False
+    if line.counterparty_iban and line.counterparty_iban != item.payee_iban:
         return False
     payouts.payout_item_returned(
         item=item, actor=actor, reason=line.return_reason or "RETURNED", on=line.booking_date
@@ -206,7 +215,19 @@ def _deposit(line: BankLine, actor: User) -> bool:
     refs = {r for r in (line.entry_reference, line.remittance.strip()) if r}
     funds = Fund.objects.filter(cooperative_id=line.cooperative_id).values_list("pk", flat=True)
     keys = [f"fund:{fund}:deposit:{ref}" for fund in funds for ref in refs]
-    entry = JournalEntry.objects.filter(idempotency_key__in=keys).first()
+    # The deposit of this amount that no other line is linked to (a stranger who copies the
+    # reference into a transfer of their own takes nobody's place: amounts differ, or the
+    # real transfer is linked first and the copy stays for the treasurer).
+    entry = (
+        JournalEntry.objects.filter(
+            idempotency_key__in=keys,
+            lines__account__code=chart.BANK,
+            lines__side=JournalLine.Side.DEBIT,
+            lines__amount_cents=line.amount_cents,
+        )
+        .exclude(pk__in=BankLine.objects.filter(entry__isnull=False).values("entry"))
+        .first()
+    )
     if entry is None:
         return False
     fund_id = int(entry.idempotency_key.split(":")[1])
@@ -215,8 +236,16 @@ def _deposit(line: BankLine, actor: User) -> bool:
 
 
 def _processor_payout(line: BankLine, actor: User) -> bool:
-    text = f"{line.counterparty_name} {line.remittance}".casefold()
-    if line.amount_cents <= 0 or line.is_return or "stripe" not in text:
+    """A credit from Stripe (the account holder the bank names, which a sender cannot type
+    into a remittance), never more than the Stripe clearing account holds."""
+    if line.amount_cents <= 0 or line.is_return:
+        return False
+    if "stripe" not in line.counterparty_name.casefold():
+        return False
+    clearing = JournalLine.objects.filter(account__code=chart.PROCESSOR_CLEARING).aggregate(
+        total=Coalesce(Sum(SIGNED), 0)
+    )["total"]
+    if line.amount_cents > clearing:
         return False
     project = cooperative_project(cooperative=line.cooperative)
     line.entry = entry_post(

@@ -369,3 +369,11 @@ class OwnContributionNotExpected(Conflict):
 class BankReferenceReused(Conflict):
     code = "bank_reference_reused"
     message = _("Money with this bank reference was booked before, with another amount or purpose.")
+
+
+class SepaFileInvalid(Conflict):
+    code = "sepa_file_invalid"
+    message = _(
+        "The SEPA file would not pass the bank's schema; check the cooperative's and the "
+        "payees' names and account numbers."
+    )

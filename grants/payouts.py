@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_fsm import can_proceed
 from sepaxml import SepaTransfer
+from sepaxml.validation import ValidationError as SepaValidationError
 from text_unidecode import unidecode
 
 from backend.queue import enqueue_on_commit
@@ -177,7 +178,10 @@ def _sepa_file(batch: PayoutBatch, items: Sequence[PayoutItem]) -> tuple[bytes, 
         if payee_bic:
             payment["BIC"] = payee_bic
         sepa.add_payment(payment)
-    return sepa.export(validate=True), sepa.msg_id
+    try:
+        return sepa.export(validate=True), sepa.msg_id
+    except SepaValidationError:
+        raise errors.SepaFileInvalid() from None
 
 
 def payout_batch_export(*, batch: PayoutBatch, acting_user: User) -> PayoutBatch:
@@ -193,6 +197,9 @@ def payout_batch_export(*, batch: PayoutBatch, acting_user: User) -> PayoutBatch
         cooperative = batch.cooperative
         if not cooperative.iban or not cooperative.bank_account_name:
             raise errors.CooperativeBankMissing()
+        if batch.execution_date < timezone.localdate():
+            # A bank refuses a date that has passed: cancel and make a new batch.
+            raise errors.ExecutionDateInvalid(extra={"execution_date": str(batch.execution_date)})
         items = list(batch.items.filter(open=True).order_by("pk"))
         if not items:
             raise errors.PayoutBatchEmpty()

@@ -455,3 +455,72 @@ def test_an_oversized_upload_is_refused_before_it_is_read(fund, treasurer):
     )
     assert answer.status_code == 400
     assert answer.json()["code"] == "statement_too_large"
+
+
+def test_a_plain_credit_with_our_end_to_end_id_does_not_undo_a_payout(fund, treasurer):
+    """Anyone can send money to the account and type our end-to-end id into it; only the
+    bank's return information says a payout came back."""
+    granted = advance(make_application(fund, payee_iban=ING_IBAN), "approved")
+    batch_of(treasurer, [granted], confirm=True)
+    copy = {"amount_cents": granted.amount_requested_cents, "counterparty_iban": RABO_IBAN_2,
+            "end_to_end_id": f"BUURTFONDS-{granted.pk}", "entry_reference": "X1",
+            "booking_date": today()}  # fmt: skip
+    upload(treasurer, camt053(entries=[copy], closing_date=today(), opening_date=today()))
+    assert BankLine.objects.get().match == "unmatched"
+    assert Application.objects.get(pk=granted.pk).status == "paid"
+    assert not JournalEntry.objects.filter(reverses__isnull=False).exists()
+
+
+def test_a_return_from_another_account_than_the_payees_is_not_taken(fund, treasurer):
+    granted = advance(make_application(fund, payee_iban=ING_IBAN), "approved")
+    batch_of(treasurer, [granted], confirm=True)
+    back = {"amount_cents": granted.amount_requested_cents, "counterparty_iban": RABO_IBAN_2,
+            "end_to_end_id": f"BUURTFONDS-{granted.pk}", "return_reason": "AC04",
+            "entry_reference": "X2", "booking_date": today()}  # fmt: skip
+    upload(treasurer, camt053(entries=[back], closing_date=today(), opening_date=today()))
+    assert BankLine.objects.get().match == "unmatched"
+    assert Application.objects.get(pk=granted.pk).status == "paid"
+
+
+def test_a_deposit_is_linked_to_one_line_of_its_own_amount(fund, treasurer):
+    client = client_for(treasurer)
+    deposit = {"amount_cents": 50_000, "source": "subsidy", "reference": "GEMEENTE-Q4"}
+    client.post(f"/api/v1/funds/{fund.pk}/deposits/", deposit, format="json")
+    entries = [
+        # A stranger copies the reference with another amount, then the real one, then a copy.
+        {"amount_cents": 1, "remittance": "GEMEENTE-Q4", "entry_reference": "G0"},
+        {"amount_cents": 50_000, "remittance": "GEMEENTE-Q4", "entry_reference": "G1"},
+        {"amount_cents": 50_000, "remittance": "GEMEENTE-Q4", "entry_reference": "G2"},
+    ]
+    for entry in entries:
+        entry["booking_date"] = today()
+    upload(treasurer, camt053(entries=entries, closing_date=today(), opening_date=today()))
+    matches = dict(BankLine.objects.values_list("entry_reference", "match"))
+    assert matches == {"G0": "unmatched", "G1": "deposit", "G2": "unmatched"}
+
+
+def test_only_a_credit_from_stripe_up_to_its_balance_is_a_stripe_payout(fund, treasurer):
+    from ledger.postings import post_crowdfunding
+
+    application = advance(make_application(fund), "approved")
+    post_crowdfunding(
+        earmark=application.earmark,
+        amount_cents=10_000,
+        fee_cents=300,
+        idempotency_key="topup:test",
+        description="Crowdfunding",
+    )
+    entries = [
+        {"amount_cents": 500, "counterparty_name": "J. Jansen", "remittance": "STRIPE payout",
+         "entry_reference": "P0"},
+        {"amount_cents": 9_701, "counterparty_name": "Stripe Technology Europe",
+         "entry_reference": "P1"},  # more than Stripe holds for us
+        {"amount_cents": 9_700, "counterparty_name": "Stripe Technology Europe",
+         "remittance": "STRIPE PAYOUT po_123", "entry_reference": "P2"},
+    ]  # fmt: skip
+    for entry in entries:
+        entry["booking_date"] = today()
+    upload(treasurer, camt053(entries=entries, closing_date=today(), opening_date=today()))
+    matches = dict(BankLine.objects.values_list("entry_reference", "match"))
+    assert matches == {"P0": "unmatched", "P1": "unmatched", "P2": "processor_payout"}
+    assert JournalEntry.objects.filter(kind="processor_payout").count() == 1

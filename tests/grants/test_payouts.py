@@ -15,7 +15,7 @@ from sepaxml import validation
 
 from community.models import AuditEvent
 from grants import payouts
-from grants.models import Application, PayoutBatch, PayoutItem
+from grants.models import Application, PayoutBatch, PayoutFile, PayoutItem
 from ledger.models import JournalEntry
 from ledger.selectors import pot_balance
 from tests.conftest import client_for
@@ -310,3 +310,84 @@ def test_a_returned_transfer_is_owed_again_and_the_payee_must_be_corrected(
     client_for(treasurer).post(f"/api/v1/payouts/{again.pk}/confirm/")
     assert Application.objects.get(pk=application.pk).status == "paid"
     assert pot_balance(fund.earmark).paid_cents == paid
+
+
+def test_a_file_the_bank_would_refuse_is_not_made(fund, approved):
+    """A payee name of nothing but signs SEPA does not carry would leave the name empty."""
+    application = approved[0]
+    client_for(application.applicant).patch(
+        f"/api/v1/applications/{application.pk}/payee/",
+        {"payee_name": "★★★", "payee_iban": PAYEES[0]},
+        format="json",
+    )
+    treasurer = treasurer_of(fund.cooperative)
+    batch = create(treasurer, [application.pk]).json()["id"]
+    answer = client_for(treasurer).post(f"/api/v1/payouts/{batch}/export/")
+    assert answer.status_code == 409
+    assert answer.json()["code"] == "sepa_file_invalid"
+    assert PayoutBatch.objects.get(pk=batch).status == "draft"
+    assert not PayoutFile.objects.exists()
+
+
+def test_a_batch_whose_day_has_passed_is_not_exported(fund, approved, time_machine):
+    treasurer = treasurer_of(fund.cooperative)
+    batch = create(treasurer, [approved[0].pk]).json()["id"]
+    time_machine.move_to(timezone.now() + timedelta(days=3))
+    answer = client_for(treasurer).post(f"/api/v1/payouts/{batch}/export/")
+    assert answer.status_code == 400
+    assert answer.json()["code"] == "execution_date_invalid"
+
+
+def test_the_whole_iban_reaches_no_one_but_the_treasurer(fund, approved, coop_b, client):
+    """Every response a role can get about a paid application in a batch, read as text."""
+    batch, _ = exported(fund, approved[:1])
+    client_for(treasurer_of(fund.cooperative)).post(f"/api/v1/payouts/{batch.pk}/confirm/")
+    application = approved[0]
+    urls = [
+        f"/api/v1/applications/{application.pk}/",
+        f"/api/v1/applications/?fund={fund.pk}",
+        "/api/v1/payouts/",
+        f"/api/v1/payouts/{batch.pk}/",
+        f"/api/v1/payouts/{batch.pk}/sepa/",
+        "/api/v1/bank/lines/",
+        f"/api/v1/funds/{fund.pk}/decisions/",
+    ]
+    others = {
+        "anonymous": client,
+        "resident": client_for(resident_of(fund)),
+        "board": client_for(board_of(fund.cooperative)),
+        "other treasurer": client_for(treasurer_of(coop_b)),
+        "applicant": client_for(application.applicant),
+    }
+    for who, reader in others.items():
+        for url in urls:
+            body = reader.get(url).content.decode()
+            assert PAYEES[0] not in body, (who, url)
+    treasurer = client_for(treasurer_of(fund.cooperative))
+    assert PAYEES[0] in treasurer.get(f"/api/v1/payouts/{batch.pk}/").content.decode()
+
+
+def test_a_payee_change_of_a_paper_application_in_voting_is_audited_and_mailed(
+    fund, django_capture_on_commit_callbacks
+):
+    """A coordinator entered it for a resident at the information point (who has no account
+    here): the coordinator hears of the change, with the account masked."""
+    from tests.grants.factories import coordinator_of
+
+    coordinator = coordinator_of(fund.cooperative)
+    application = make_application(fund, applicant=coordinator, paper_applicant_name="mw. Bos")
+    application = advance(application, "voting")
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = client_for(coordinator).patch(
+            f"/api/v1/applications/{application.pk}/payee/",
+            {"payee_name": "mw. Bos", "payee_iban": PAYEES[1]},
+            format="json",
+        )
+    assert answer.status_code == 200
+    event = AuditEvent.objects.get(action="application_payee_changed", object_id=application.pk)
+    assert event.data["account_after"] == "NL02 **** **** **67 89"
+    assert PAYEES[1] not in str(event.data)
+    [message] = mail.outbox
+    assert message.to == [coordinator.email]
+    assert "NL02 **** **** **67 89" in message.body and PAYEES[1] not in message.body

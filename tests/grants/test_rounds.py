@@ -747,3 +747,40 @@ def test_a_proposal_computed_while_an_assessment_came_in_is_not_stored(
         )
     assert response.status_code == 409 and response.json()["code"] == "proposal_outdated"
     assert Round.objects.get(pk=round_.pk).proposal is None
+
+
+def test_an_allocated_grant_is_paid_in_a_batch_and_allocated_again_if_returned(
+    round_, buurtfonds, coop_a
+):
+    from grants import payouts
+
+    coop_a.iban, coop_a.bank_account_name = "NL39RABO0300065264", "Buurtcoöperatie A"
+    coop_a.save()
+    best = entered(round_, resident_of(buurtfonds), amount_requested_cents=50_000,
+                   total_budget_cents=60_000)  # fmt: skip
+    board = assessed(round_, [best], [5])
+    with after_deadline(round_):
+        client_for(board[0]).post(
+            f"/api/v1/rounds/{round_.pk}/allocate/", {"rule": "board_score"}, format="json"
+        )
+        client_for(board[1]).post(f"/api/v1/rounds/{round_.pk}/finalize/", {}, format="json")
+    assert Application.objects.get(pk=best.pk).status == "allocated"
+    treasurer = treasurer_of(coop_a)
+
+    batch = payouts.payout_batch_create(
+        acting_user=treasurer, application_ids=[best.pk], execution_date=timezone.localdate()
+    )
+    payouts.payout_batch_export(batch=batch, acting_user=treasurer)
+    payouts.payout_batch_confirm(batch=batch, acting_user=treasurer)
+    assert Application.objects.get(pk=best.pk).status == "paid"
+    payouts.payout_item_returned(item=batch.items.get(), actor=treasurer, reason="AC01")
+
+    # Back to where an innovation grant waits for its money, never "approved".
+    returned = Application.objects.get(pk=best.pk)
+    assert returned.status == "allocated"
+    assert [c.to_status for c in returned.history.order_by("pk")][-2:] == ["paid", "allocated"]
+    fund = Fund.objects.get(pk=round_.fund_id)
+    assert (
+        client_for(treasurer).get(f"/api/v1/funds/{fund.pk}/").json()["balance"]["committed_cents"]
+        == 50_000
+    )

@@ -1,6 +1,7 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.routers import DefaultRouter
+from rest_framework.permissions import AllowAny
+from rest_framework.routers import APIRootView, DefaultRouter
 
 from . import views
 from .banking import views as banking
@@ -9,9 +10,24 @@ from .grants import views as grants
 from .ledger import views as ledger
 from .voting import views as voting
 
-router = DefaultRouter()
+
+class PublicRoot(APIRootView):
+    """The API's resources, listed to anyone (each says who may use it)."""
+
+    permission_classes = [AllowAny]
+
+
+class Router(DefaultRouter):
+    APIRootView = PublicRoot
+
+
+router = Router()
 router.register("wijken", community.WijkViewSet, basename="wijk")
 router.register("neighbourhoods", community.NeighbourhoodViewSet, basename="neighbourhood")
+router.register("cooperatives", community.CooperativeViewSet, basename="cooperative")
+router.register(
+    "member-organisations", community.MemberOrganisationViewSet, basename="member-organisation"
+)
 router.register("funds", grants.FundViewSet, basename="fund")
 router.register("priorities", grants.PriorityViewSet, basename="priority")
 router.register("applications", grants.ApplicationViewSet, basename="application")
@@ -28,6 +44,7 @@ urlpatterns = [
     path("auth/logout/", community.LogoutView.as_view(), name="auth-logout"),
     path("auth/logout-all/", community.LogoutAllView.as_view(), name="auth-logout-all"),
     path("auth/me/", community.MeView.as_view(), name="auth-me"),
+    path("residents/", community.ResidentListView.as_view(), name="residents"),
     path("residents/me/", community.ResidencySettingsView.as_view(), name="residents-me"),
     path("residents/verify/", community.VerifyResidencyView.as_view(), name="residents-verify"),
     path("voting-codes/", community.ResidenceCodeListView.as_view(), name="voting-codes"),

@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
@@ -37,8 +37,14 @@ from community.selectors import (
 )
 from ledger import postings
 from ledger.chart import GRANT_REFUNDS_RECEIVABLE, OWN_SOURCES
+from ledger.errors import InsufficientFunds
 from ledger.models import Earmark, FiscalPeriod, JournalEntry, JournalLine, ProjectAdministration
-from ledger.selectors import earmark_repayment, own_income_of_earmark, topups_payable_cents
+from ledger.selectors import (
+    earmark_repayment,
+    own_income_of_earmark,
+    pot_available_cents,
+    topups_payable_cents,
+)
 from ledger.services import earmark_get_or_create, period_close, project_get_or_create
 
 from . import errors, tasks
@@ -388,36 +394,104 @@ def _post_money(
     )
 
 
-def _check_submission_rules(application: Application) -> None:
-    fund = application.fund
+@dataclass(frozen=True)
+class Check:
+    """One submit rule applied to an application: the code submit refuses it with, whether
+    it passes, and the figures it compared."""
+
+    rule: str
+    passed: bool
+    figures: dict[str, Any]
+
+
+RULE_ERRORS: dict[str, type[errors.DomainError]] = {
+    "amount_out_of_range": errors.AmountOutOfRange,
+    "budget_too_small": errors.BudgetTooSmall,
+    "own_contribution_too_small": errors.OwnContributionTooSmall,
+    "priority_other_neighbourhood": errors.PriorityElsewhere,
+    "too_many_open": errors.TooManyOpen,
+    "insufficient_funds": InsufficientFunds,
+}
+
+
+def submission_checks(application: Application, *, fund: Fund | None = None) -> list[Check]:
+    """Every rule submit checks, each with pass or fail and its figures, so a draft can be
+    corrected at once (not one refusal at a time). The money rules (open applications per
+    applicant, what the pot holds) are Buurtfonds rules; submit checks them again under the
+    fund's lock."""
+    fund = fund or application.fund
     amount = application.amount_requested_cents
-    if fund.kind != Fund.Kind.BUURTFONDS:
-        raise errors.WrongFundKind()
-    if not MIN_REQUEST_CENTS <= amount <= fund.max_request_cents:
-        raise errors.AmountOutOfRange(
-            extra={
+    own, total = application.own_contribution_cents, application.total_budget_cents
+    needed = Decimal(total) * fund.own_contribution_percent / 100
+    elsewhere = sorted(
+        application.priorities.exclude(neighbourhood=fund.neighbourhood).values_list(
+            "pk", flat=True
+        )
+        if application.pk
+        else []
+    )
+    checks = [
+        Check(
+            "amount_out_of_range",
+            MIN_REQUEST_CENTS <= amount <= fund.max_request_cents,
+            {
+                "amount_requested_cents": amount,
                 "min_request_cents": MIN_REQUEST_CENTS,
                 "max_request_cents": fund.max_request_cents,
-            }
-        )
-    if application.total_budget_cents < amount + application.own_contribution_cents:
-        raise errors.BudgetTooSmall()
-    needed = Decimal(application.total_budget_cents) * fund.own_contribution_percent / 100
-    if Decimal(application.own_contribution_cents) < needed:
-        raise errors.OwnContributionTooSmall(
-            extra={"own_contribution_percent": str(fund.own_contribution_percent)}
-        )
-    if application.priorities.exclude(neighbourhood=fund.neighbourhood).exists():
-        raise errors.PriorityElsewhere()
+            },
+        ),
+        Check(
+            "budget_too_small",
+            total >= amount + own,
+            {"total_budget_cents": total, "needed_cents": amount + own},
+        ),
+        Check(
+            "own_contribution_too_small",
+            Decimal(own) >= needed,
+            {
+                "own_contribution_cents": own,
+                "needed_cents": int(needed.to_integral_value(rounding=ROUND_CEILING)),
+                "own_contribution_percent": str(fund.own_contribution_percent),
+            },
+        ),
+        Check("priority_other_neighbourhood", not elsewhere, {"priorities_elsewhere": elsewhere}),
+    ]
+    if fund.kind == Fund.Kind.BUURTFONDS:
+        open_now = _open_per_applicant(application, fund)
+        available = pot_available_cents(fund.earmark)
+        checks += [
+            Check(
+                "too_many_open",
+                open_now < fund.max_open_per_applicant,
+                {"open_now": open_now, "max_open_per_applicant": fund.max_open_per_applicant},
+            ),
+            Check(
+                "insufficient_funds",
+                amount <= available,
+                {"available_cents": available, "amount_requested_cents": amount},
+            ),
+        ]
+    return checks
+
+
+def _check_submission_rules(application: Application) -> None:
+    if application.fund.kind != Fund.Kind.BUURTFONDS:
+        raise errors.WrongFundKind()
+    for check in submission_checks(application):
+        # The money rules are checked under the fund's lock (and by the reservation).
+        if check.rule in ("too_many_open", "insufficient_funds"):
+            continue
+        if not check.passed:
+            raise RULE_ERRORS[check.rule](extra=check.figures)
 
 
 OPEN_STATUSES = (Application.Status.VOTING, Application.Status.APPROVED)
 
 
-def _check_open_per_applicant(application: Application, fund: Fund) -> None:
-    """One resident or organisation cannot hold the pot: at most ``max_open_per_applicant``
-    applications in voting or approved and unpaid. A paper application counts for the
-    resident it is for (by name), not for the coordinator who entered it."""
+def _open_per_applicant(application: Application, fund: Fund) -> int:
+    """How many applications of the same applicant are open in the fund (voting, or approved
+    and unpaid). A paper application counts for the resident it is for (by name), not for
+    the coordinator who entered it."""
     if application.organisation_id is not None:
         same = Q(organisation_id=application.organisation_id)
     elif application.entered_by_id is not None:
@@ -432,12 +506,17 @@ def _check_open_per_applicant(application: Application, fund: Fund) -> None:
             entered_by__isnull=True,
             organisation__isnull=True,
         )
-    open_now = (
+    return (
         Application.objects.filter(same, fund=fund, status__in=OPEN_STATUSES)
         .exclude(pk=application.pk)
         .count()
     )
-    if open_now >= fund.max_open_per_applicant:
+
+
+def _check_open_per_applicant(application: Application, fund: Fund) -> None:
+    """One resident or organisation cannot hold the pot: at most ``max_open_per_applicant``
+    applications open at once."""
+    if _open_per_applicant(application, fund) >= fund.max_open_per_applicant:
         raise errors.TooManyOpen(extra={"max_open_per_applicant": fund.max_open_per_applicant})
 
 
@@ -582,6 +661,98 @@ def application_withdraw(
         _transition(application, "withdraw", actor=acting_user, reason=reason)
         enqueue_on_commit(tasks.refund_topups, application.pk)
     return application
+
+
+DRAFT_FIELDS = (
+    "title",
+    "summary",
+    "amount_requested_cents",
+    "total_budget_cents",
+    "own_contribution_cents",
+)
+
+
+def application_update(
+    *,
+    application: Application,
+    acting_user: User,
+    priorities: Iterable[Priority] | None = None,
+    **fields: Any,
+) -> Application:
+    """The applicant corrects a draft (the payee has its own action, audited and mailed).
+    Only a draft: what neighbours vote on never changes."""
+    unknown = set(fields) - set(DRAFT_FIELDS)
+    if unknown:
+        raise ValueError(f"not a draft field: {sorted(unknown)}")
+    amount = fields.get("amount_requested_cents")
+    if amount is not None and amount < MIN_REQUEST_CENTS:
+        raise errors.AmountOutOfRange(extra={"min_request_cents": MIN_REQUEST_CENTS})
+    with transaction.atomic():
+        application = _locked(application)
+        _require_applicant(acting_user, application)
+        if application.status != Application.Status.DRAFT:
+            raise errors.TransitionNotAllowed(
+                extra={"status": application.status, "allowed_actions": []}
+            )
+        for name, value in fields.items():
+            setattr(application, name, value)
+        application.save(update_fields=list(fields))
+        if priorities is not None:
+            application.priorities.set(priorities)
+        audit_log(
+            actor=acting_user,
+            action="application_draft_edited",
+            obj=application,
+            data={"fields": sorted([*fields, *(["priorities"] if priorities is not None else [])])},
+        )
+    return application
+
+
+def application_delete(*, application: Application, acting_user: User) -> None:
+    """The applicant deletes a draft that was never submitted (nothing of it is public and
+    no money moved); its empty earmark stays in the books' dimensions."""
+    with transaction.atomic():
+        application = _locked(application)
+        _require_applicant(acting_user, application)
+        if application.status != Application.Status.DRAFT or application.history.exists():
+            raise errors.TransitionNotAllowed(
+                extra={"status": application.status, "allowed_actions": []}
+            )
+        audit_log(
+            actor=acting_user,
+            action="application_draft_deleted",
+            obj=application,
+            data={"title": application.title[:200]},
+        )
+        application.delete()
+
+
+# Who may ask for each action (the state machine says when).
+ACTION_ROLES = {
+    "submit": "applicant",
+    "withdraw": "applicant",
+    "report": "applicant",
+    "pay": Membership.Role.TREASURER,
+    "cancel": Membership.Role.BOARD,
+    "close": Membership.Role.BOARD,
+}
+
+
+def actions_for(
+    application: Application,
+    *,
+    is_applicant: bool,
+    roles: Iterable[str],
+) -> list[str]:
+    """The actions of :func:`allowed_actions` this caller may take: the applicant's own,
+    and those of the roles they hold in the application's cooperative."""
+    mine = {"applicant"} if is_applicant else set()
+    mine |= set(roles)
+    return [a for a in allowed_actions(application) if ACTION_ROLES[a] in mine]
+
+
+def is_applicant(user: User, application: Application) -> bool:
+    return user.is_authenticated and _is_applicant(user, application)
 
 
 PAYEE_LOCKED = (

@@ -1,7 +1,15 @@
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
-from community.models import Membership, Neighbourhood, ResidenceCode, Residency, Wijk
+from community.models import (
+    Cooperative,
+    MemberOrganisation,
+    Membership,
+    Neighbourhood,
+    ResidenceCode,
+    Residency,
+    Wijk,
+)
 
 User = get_user_model()
 
@@ -54,10 +62,41 @@ class MembershipSerializer(serializers.ModelSerializer):
     cooperative: serializers.SlugRelatedField = serializers.SlugRelatedField(
         slug_field="slug", read_only=True
     )
+    cooperative_id = serializers.IntegerField(read_only=True)
 
     class Meta:
         model = Membership
-        fields = ["cooperative", "role"]
+        fields = ["cooperative", "cooperative_id", "role"]
+
+
+class CooperativeSerializer(serializers.ModelSerializer):
+    buurten = serializers.SerializerMethodField(help_text="ids of the buurten it covers")
+
+    class Meta:
+        model = Cooperative
+        fields = ["id", "slug", "name", "kind", "parent", "buurten"]
+
+    def get_buurten(self, cooperative: Cooperative) -> list[int]:
+        own = {n.pk for n in cooperative.neighbourhoods.all()}
+        for member in cooperative.members.all():
+            own |= {n.pk for n in member.neighbourhoods.all()}
+        return sorted(own)
+
+
+class MemberOrganisationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = MemberOrganisation
+        fields = ["id", "name", "cooperative", "member_kind", "neighbourhoods"]
+
+
+class ResidentSerializer(serializers.Serializer):
+    """A verified resident as a coordinator at the desk finds them (no e-mail address)."""
+
+    id = serializers.IntegerField(source="user.pk")
+    username = serializers.CharField(source="user.username")
+    name = serializers.CharField(source="user.get_full_name")
+    neighbourhood = serializers.IntegerField(source="neighbourhood_id")
+    verified_at = serializers.DateTimeField()
 
 
 class ResidencySerializer(serializers.ModelSerializer):
@@ -79,6 +118,12 @@ class MeSerializer(serializers.Serializer):
     username = serializers.CharField()
     email = serializers.EmailField()
     roles = MembershipSerializer(many=True)
+    cooperatives = serializers.ListField(
+        child=serializers.IntegerField(), help_text="ids of the cooperatives where you hold a role"
+    )
+    coordinator_of = serializers.ListField(
+        child=serializers.IntegerField(), help_text="ids of the buurten you coordinate"
+    )
     residency = ResidencySerializer(allow_null=True)
 
 
@@ -123,3 +168,8 @@ class VerifySerializer(serializers.Serializer):
 
 class ResidencySettingsSerializer(serializers.Serializer):
     notify_new_votes = serializers.BooleanField()
+
+
+class ResidentQuerySerializer(serializers.Serializer):
+    search = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    neighbourhood = serializers.IntegerField(min_value=1, max_value=2**31 - 1, required=False)

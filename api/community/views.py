@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.contrib.auth import authenticate
 from django.contrib.auth.signals import user_logged_in
-from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema
+from django.db.models import Q, QuerySet
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from knox.models import AuthToken
 from rest_framework import generics, status, viewsets
 from rest_framework.decorators import action
@@ -17,7 +17,15 @@ from rest_framework.views import APIView
 
 from community import selectors, services
 from community.errors import InvalidCredentials, NotCoordinator
-from community.models import Membership, Neighbourhood, ResidenceCode, Wijk
+from community.models import (
+    Cooperative,
+    MemberOrganisation,
+    Membership,
+    Neighbourhood,
+    ResidenceCode,
+    Residency,
+    Wijk,
+)
 
 from ..authentication import ExpiringTokenAuthentication
 from ..permissions import acting_user
@@ -99,11 +107,14 @@ class MeView(APIView):
     def get(self, request: Request) -> Response:
         user = acting_user(request)
         roles = Membership.objects.filter(user=user, active=True).select_related("cooperative")
+        coordinated = selectors.neighbourhoods_for_role(user=user, role=Membership.Role.COORDINATOR)
         body = {
             "id": user.pk,
             "username": user.get_username(),
             "email": getattr(user, "email", ""),
             "roles": roles,
+            "cooperatives": sorted({m.cooperative_id for m in roles}),
+            "coordinator_of": sorted(coordinated.values_list("pk", flat=True)),
             "residency": selectors.current_residency(user=user),
         }
         return Response(s.MeSerializer(body).data)
@@ -208,3 +219,64 @@ class ResidencySettingsView(APIView):
             user=acting_user(request), notify_new_votes=data.validated_data["notify_new_votes"]
         )
         return Response(s.ResidencySerializer(residency).data)
+
+
+class CooperativeViewSet(viewsets.ReadOnlyModelViewSet):
+    """The city cooperative and its neighbourhood cooperatives, with the buurten they cover
+    (a board member finds the id to open a fund with)."""
+
+    permission_classes = [AllowAny]
+    serializer_class = s.CooperativeSerializer
+    queryset = Cooperative.objects.prefetch_related(
+        "neighbourhoods", "members__neighbourhoods"
+    ).order_by("kind", "name")
+    filterset_fields = ["kind", "parent"]
+
+
+class MemberOrganisationViewSet(viewsets.ReadOnlyModelViewSet):
+    """The cooperatives' member organisations (voting members and supporting members)."""
+
+    permission_classes = [AllowAny]
+    serializer_class = s.MemberOrganisationSerializer
+    queryset = MemberOrganisation.objects.prefetch_related("neighbourhoods").order_by("name")
+    filterset_fields = ["cooperative", "member_kind"]
+
+
+class ResidentListView(generics.ListAPIView):
+    """Verified residents of the buurten you coordinate, to find the person at the desk (for
+    a paper ballot or application): ``?search=`` on user name or name, ``?neighbourhood=``."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = s.ResidentSerializer
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("search", str, description="part of the user name or name"),
+            OpenApiParameter("neighbourhood", int),
+        ]
+    )
+    def get(self, request: Request, *args: object, **kwargs: object) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self) -> QuerySet[Residency]:
+        if getattr(self, "swagger_fake_view", False):
+            return Residency.objects.none()
+        user = acting_user(self.request)
+        buurten = selectors.neighbourhoods_for_role(user=user, role=Membership.Role.COORDINATOR)
+        if not buurten.exists():
+            raise NotCoordinator()
+        residents = Residency.objects.filter(
+            ended_at__isnull=True, neighbourhood__in=buurten
+        ).select_related("user")
+        query = s.ResidentQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        if query.validated_data.get("neighbourhood"):
+            residents = residents.filter(neighbourhood_id=query.validated_data["neighbourhood"])
+        search = query.validated_data.get("search", "").strip()
+        if search:
+            residents = residents.filter(
+                Q(user__username__icontains=search)
+                | Q(user__first_name__icontains=search)
+                | Q(user__last_name__icontains=search)
+            )
+        return residents.order_by("user__username")

@@ -25,7 +25,7 @@ from grants.models import (
 )
 from grants.rounds import RULE_NAMES, pot_figures
 from grants.selectors import repayment_account
-from grants.services import OWN_CONTRIBUTION_SOURCES, allowed_actions
+from grants.services import OWN_CONTRIBUTION_SOURCES
 from ledger.chart import INCOME_BY_SOURCE
 from ledger.selectors import (
     Repayment,
@@ -182,6 +182,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
     payee_name = serializers.SerializerMethodField()
     payee_check_needed = serializers.SerializerMethodField()
     allowed_actions = serializers.SerializerMethodField()
+    has_voted = serializers.SerializerMethodField()
     own_contribution_received_cents = serializers.SerializerMethodField()
     vote_closed = serializers.SerializerMethodField()
     receipts = serializers.SerializerMethodField()
@@ -201,7 +202,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
             "vote_closes_at", "vote_closed", "tally", "decision", "topped_up_cents", "spent_cents", "report_summary",
             "owed_cents", "returned_cents", "written_off_cents", "repayment",
             "evaluation", "follow_up", "topups", "topups_paid_out_cents", "topups_to_pay_cents",
-            "payee_name", "payee_iban", "payee_check_needed", "receipts", "allowed_actions", "history",
+            "payee_name", "payee_iban", "payee_check_needed", "receipts", "allowed_actions", "has_voted", "history",
             "created_at",
         ]  # fmt: skip
 
@@ -328,7 +329,37 @@ class ApplicationSerializer(serializers.ModelSerializer):
         return ReceiptSerializer(application.receipts.all(), many=True).data
 
     def get_allowed_actions(self, application: Application) -> list[str]:
-        return allowed_actions(application)
+        """What the caller may do now: the state machine's actions, only those of their own
+        role (the applicant submits, the treasurer pays, the board cancels and closes)."""
+        viewer = self.context.get("viewer")
+        if viewer is None:
+            return []
+        return viewer.actions(application)
+
+    @extend_schema_field(serializers.BooleanField(allow_null=True))
+    def get_has_voted(self, application: Application) -> bool | None:
+        """Whether the logged-in caller voted on it (online or on paper); null for visitors."""
+        voted = getattr(application, "caller_voted", None)
+        return bool(voted) if voted is not None else None
+
+
+class ApplicationUpdateSerializer(serializers.Serializer):
+    """A draft's fields the applicant may correct (all optional)."""
+
+    title = serializers.CharField(max_length=200, required=False)
+    summary = serializers.CharField(max_length=5000, required=False)
+    amount_requested_cents = serializers.IntegerField(min_value=0, max_value=10**10, required=False)
+    total_budget_cents = serializers.IntegerField(min_value=0, max_value=10**11, required=False)
+    own_contribution_cents = serializers.IntegerField(min_value=0, max_value=10**11, required=False)
+    priorities = serializers.PrimaryKeyRelatedField(
+        queryset=Priority.objects.all(), many=True, required=False
+    )
+
+
+class CheckSerializer(serializers.Serializer):
+    rule = serializers.CharField(help_text="the code submit would refuse with")
+    passed = serializers.BooleanField()
+    figures = serializers.DictField(help_text="what the rule compared, in cents or counts")
 
 
 class ApplicationCreateSerializer(serializers.Serializer):

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -22,7 +22,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from community.models import Membership
+from community.models import Membership, User
 from community.selectors import role_cooperative_ids, staff_cooperative_ids
 from grants import payouts, rounds, services, topups
 from grants.coverage import buurtfonds_coverage
@@ -47,6 +47,7 @@ from grants.pabulib import PabulibError
 from ledger.selectors import pot_balance
 from payments import gateway
 from voting import services as voting_services
+from voting.models import Participation
 
 from ..permissions import acting_user
 from . import serializers as s
@@ -126,10 +127,24 @@ class ApplicationFilter(filters.FilterSet):
         field_name="created_at", lookup_expr="year", min_value=2000, max_value=2200
     )
     priority = WholeNumberFilter(field_name="priorities", min_value=1, max_value=2**62)
+    neighbourhood = WholeNumberFilter(
+        field_name="fund__neighbourhood", min_value=1, max_value=2**62
+    )
+    mine = filters.BooleanFilter(method="filter_mine", label="only the caller's own applications")
 
     class Meta:
         model = Application
-        fields = ["fund", "status", "priority", "year"]
+        fields = ["fund", "status", "priority", "year", "neighbourhood", "mine"]
+
+    def filter_mine(
+        self, queryset: QuerySet[Application], name: str, value: bool | None
+    ) -> QuerySet[Application]:
+        if not value:
+            return queryset
+        user = self.request.user if self.request else None
+        if user is None or not user.is_authenticated:
+            return queryset.none()
+        return queryset.filter(Q(applicant=user) | Q(entered_by=user))
 
 
 class ApplicationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
@@ -141,7 +156,7 @@ class ApplicationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
     throttle_scope: str | None = None  # set per action (top-ups)
 
     def get_permissions(self) -> list:
-        public = ("list", "retrieve", "topups")
+        public = ("list", "retrieve", "topups", "checks")
         return [AllowAny()] if self.action in public else [IsAuthenticated()]
 
     def get_queryset(self) -> QuerySet[Application]:
@@ -158,9 +173,16 @@ class ApplicationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
             visible |= Q(applicant=user) | Q(entered_by=user)
             staff = staff_cooperative_ids(user=user)
             visible |= Q() if staff is None else Q(fund__cooperative_id__in=staff)
+        queryset = Application.objects.filter(visible)
+        if user.is_authenticated:
+            # The caller's own participation, never anyone else's.
+            queryset = queryset.annotate(
+                caller_voted=Exists(
+                    Participation.objects.filter(application=OuterRef("pk"), voter=user)
+                )
+            )
         return (
-            Application.objects.filter(visible)
-            .select_related("fund", "organisation")
+            queryset.select_related("fund", "organisation")
             .prefetch_related(
                 "priorities",
                 "history__actor",
@@ -185,6 +207,30 @@ class ApplicationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
             acting_user=acting_user(request), **data.validated_data
         )
         return self._answer(application, status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.ApplicationUpdateSerializer, responses=s.ApplicationSerializer)
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """The applicant corrects a draft; what neighbours vote on never changes."""
+        data = s.ApplicationUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        application = services.application_update(
+            application=self.get_object(), acting_user=acting_user(request), **data.validated_data
+        )
+        return self._answer(application)
+
+    @extend_schema(request=None, responses={204: None})
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """The applicant deletes a draft that was never submitted."""
+        services.application_delete(application=self.get_object(), acting_user=acting_user(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(responses=s.CheckSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def checks(self, request: Request, pk: str | None = None) -> Response:
+        """Every rule submit checks, with pass or fail and the figures, for a draft to be
+        corrected before it is submitted."""
+        checks = services.submission_checks(self.get_object())
+        return Response(s.CheckSerializer(checks, many=True).data)
 
     def _answer(self, application: Application, code: int = status.HTTP_200_OK) -> Response:
         application = self.get_queryset().get(pk=application.pk)
@@ -385,6 +431,26 @@ class Viewer:
         self.user = request.user
         self.staff = staff_cooperative_ids(user=self.user)
         self.treasurer_of = role_cooperative_ids(user=self.user, role=Membership.Role.TREASURER)
+        self.board_of = role_cooperative_ids(user=self.user, role=Membership.Role.BOARD)
+
+    def actions(self, application: Application) -> list[str]:
+        """The actions this caller may take on the application now."""
+        if not self.user.is_authenticated:
+            return []
+        cooperative = application.fund.cooperative_id
+        roles = [
+            role
+            for role, ids in (
+                (Membership.Role.TREASURER, self.treasurer_of),
+                (Membership.Role.BOARD, self.board_of),
+            )
+            if ids is None or cooperative in ids
+        ]
+        return services.actions_for(
+            application,
+            is_applicant=services.is_applicant(cast(User, self.user), application),
+            roles=roles,
+        )
 
     def sees_full_iban(self, application: Application) -> bool:
         if not self.user.is_authenticated:

@@ -57,6 +57,15 @@ def references(*texts: str) -> list[tuple[int, str]]:
     return found
 
 
+def line_reference(line: BankLine) -> str:
+    """The reference a booking from this line is keyed by: the bank's entry reference (what
+    a treasurer types when booking it by hand), unless other lines share it (a batch
+    booking), then the line's own key."""
+    if line.entry_reference and line.key == f"ref:{line.entry_reference[:100]}":
+        return line.entry_reference
+    return line.key
+
+
 def _applications(line: BankLine) -> Q:
     """Applications whose money may come to this account: the cooperative's own, and those of
     member cooperatives without an account of their own (they use the city's)."""
@@ -96,9 +105,10 @@ def _payout_returned(line: BankLine, actor: User) -> bool:
         return False
     if line.counterparty_iban and line.counterparty_iban != item.payee_iban:
         return False
-    payouts.payout_item_returned(
+    if not payouts.payout_item_returned(
         item=item, actor=actor, reason=line.return_reason or "RETURNED", on=line.booking_date
-    )
+    ):
+        return False  # reported meanwhile: the treasurer books it by hand
     line.match, line.payout_item, line.application_id = (
         BankLine.Match.PAYOUT_RETURN,
         item,
@@ -186,7 +196,7 @@ def _booked_by_reference(line: BankLine, actor: User, word: str) -> bool:
     if application is None:
         return False
     match, book, prefix, extra = BY_REFERENCE[word]
-    reference = line.entry_reference or line.key
+    reference = line_reference(line)
     book(
         application=application,
         acting_user=actor,

@@ -163,7 +163,7 @@ def line_book(
     with transaction.atomic():
         line = _locked_line(line, acting_user)
         target = Account.objects.filter(code=account, active=True).first()
-        reference = line.entry_reference or line.key
+        reference = matching.line_reference(line)
         if fund is not None:
             if fund.cooperative_id != line.cooperative_id:
                 raise errors.FundNotYours(extra={"field": "fund"})

@@ -637,18 +637,47 @@ def _plain_date(value: object) -> date | None:
     return None
 
 
+# After the sender's text (/REMI/) a bank writes only these of its own; the sender can type
+# anything there, "/RTRN/" or "/IBAN/" included, so nothing else is read after /REMI/.
+_AFTER_REMITTANCE = ("EREF", "ISDT", "CSID", "MARF", "ORDP", "BENM", "PURP")
+
+
 def _structured_details(details: str) -> dict[str, str]:
-    """/KEY/value/KEY/value/ to {KEY: value}; {} for free text. Wrapped lines are joined."""
+    """/KEY/value/KEY/value/ to {KEY: value}; {} for free text. Wrapped lines are joined.
+
+    The text before /REMI/ is the bank's: there the first occurrence of a key counts. After
+    it comes the sender's text, then perhaps a few fields the bank adds (ABN AMRO's /EREF/):
+    of those only the last occurrence counts (the bank writes after the sender), a key the
+    bank wrote before /REMI/ is never replaced, and the remittance runs up to them."""
     joined = "".join(line.strip("\n") for line in details.splitlines()).strip()
     if not joined.startswith("/"):
         return {}
     matches = list(_STRUCTURED_KEY.finditer(joined))
     if not matches or matches[0].start() != 0:
         return {}
+    remi = next((i for i, m in enumerate(matches) if m.group(1) == "REMI"), len(matches))
     fields: dict[str, str] = {}
-    for i, match in enumerate(matches):
+
+    def value(i: int, end: int) -> str:
+        return joined[matches[i].end() : end].rstrip("/").strip()
+
+    for i in range(remi):
         end = matches[i + 1].start() if i + 1 < len(matches) else len(joined)
-        fields.setdefault(match.group(1), joined[match.end() : end].rstrip("/").strip())
+        fields.setdefault(matches[i].group(1), value(i, end))
+    if remi == len(matches):
+        return fields
+    # The bank's trailing fields: the last occurrence of each, in the order they stand.
+    last: dict[str, int] = {}
+    for i in range(remi + 1, len(matches)):
+        key = matches[i].group(1)
+        if key in _AFTER_REMITTANCE and key not in fields:
+            last[key] = i
+    trailing = sorted(last.values())
+    remi_end = matches[trailing[0]].start() if trailing else len(joined)
+    fields["REMI"] = value(remi, remi_end)
+    for n, i in enumerate(trailing):
+        end = matches[trailing[n + 1]].start() if n + 1 < len(trailing) else len(joined)
+        fields[matches[i].group(1)] = value(i, end)
     return fields
 
 

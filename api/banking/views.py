@@ -22,6 +22,7 @@ from community.models import Cooperative, Membership
 from community.selectors import role_cooperative_ids
 from grants.models import Fund
 
+from ..grants.views import WholeNumberFilter
 from ..permissions import acting_user
 from . import serializers as s
 
@@ -70,8 +71,8 @@ class StatementViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 class BankLineFilter(filters.FilterSet):
     matched = filters.BooleanFilter(method="filter_matched")
     match = filters.ChoiceFilter(choices=BankLine.Match.choices)
-    statement = filters.NumberFilter(field_name="statement")
-    cooperative = filters.NumberFilter(field_name="cooperative")
+    statement = WholeNumberFilter(field_name="statement", min_value=1, max_value=2**62)
+    cooperative = WholeNumberFilter(field_name="cooperative", min_value=1, max_value=2**62)
 
     class Meta:
         model = BankLine

@@ -1,7 +1,9 @@
 """Attacks on payout batches, bank statements and matching.
 
-Tests marked ``xfail(strict=True, reason="FINDING: ...")`` show a real weakness: they assert
-the secure behaviour and fail today. The others are attacks that hold.
+Tests named ``test_finding_*`` are weaknesses an attack found; each fails on the code before
+its fix (banking/statements.py reads no key a sender typed after /REMI/, matching takes only
+the bank's return information, deposits and Stripe payouts by amount, lines keyed alone).
+The others are attacks that held.
 """
 
 from __future__ import annotations
@@ -648,12 +650,6 @@ def test_own_contributions_only_by_the_treasurer_of_the_coop(fund, fund_b, treas
 # --- FINDINGS -------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="FINDING: MT940 :86: parsing treats '/RTRN/' typed in a resident's remittance as the "
-    "bank's return information (banking/statements.py _structured_details); matching then "
-    "reverses an exported payout (banking/matching.py _payout_returned)",
-)
 def test_finding_a_payee_fakes_a_bank_return_with_remittance_text_and_is_paid_twice(
     fund, treasurer
 ):
@@ -686,73 +682,6 @@ def test_finding_a_payee_fakes_a_bank_return_with_remittance_text_and_is_paid_tw
     assert item.status == PayoutItem.Status.PENDING
 
 
-def test_finding_demo_the_fake_return_leads_to_a_second_payout(fund, treasurer):
-    """Documents the consequence of the finding above (passes today; it shows the damage)."""
-    application = approved(fund)
-    batch_of(treasurer, [application])
-    x = application.amount_requested_cents
-    upload(
-        treasurer,
-        mt940_statement(
-            [
-                {
-                    "amount_cents": x,
-                    "counterparty_iban": ING_IBAN,
-                    "counterparty_name": "Boef",
-                    "remittance": f"Buurtfonds {application.pk} /RTRN/AC04",
-                    "entry_reference": "C1",
-                    "booking_date": today(),
-                }
-            ],  # fmt: skip
-        ),
-        "a.sta",
-    )
-    if PayoutItem.objects.get(application=application).status != PayoutItem.Status.RETURNED:
-        pytest.skip("fixed: the fake return is not taken")
-    # The applicant 'corrects' the payee (any change clears the flag), a new batch pays again.
-    answer = client_for(application.applicant).patch(
-        f"/api/v1/applications/{application.pk}/payee/",
-        {"payee_name": "Boef", "payee_iban": ING_IBAN},
-        format="json",
-    )
-    assert answer.status_code == 200
-    batch_of(treasurer, [application], confirm=True)
-    # Meanwhile the bank executed the first file: its debit matches nothing.
-    upload(
-        treasurer,
-        mt940_statement(
-            [
-                {
-                    "amount_cents": -x,
-                    "counterparty_iban": ING_IBAN,
-                    "end_to_end_id": application.payment_reference,
-                    "remittance": f"Buurtfonds {application.pk}",
-                    "entry_reference": "D1",
-                    "booking_date": today(),
-                },
-                {
-                    "amount_cents": -x,
-                    "counterparty_iban": ING_IBAN,
-                    "end_to_end_id": application.payment_reference,
-                    "remittance": f"Buurtfonds {application.pk}",
-                    "entry_reference": "D2",
-                    "booking_date": today(),
-                },
-            ],  # fmt: skip
-            statement_id="P-ATK-2",
-        ),
-        "b.sta",
-    )
-    debits = BankLine.objects.filter(amount_cents=-x)
-    assert debits.count() == 2  # paid X twice for a return of X that never was one
-    assert PayoutItem.objects.filter(application=application).count() == 2
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="FINDING: MT940 '/IBAN/' typed in the remittance overrides the counterparty IBAN "
-    "(banking/statements.py _mt940_counterparty prefers fields['IBAN'] over CNTP)",
-)
 def test_finding_mt940_remittance_forges_the_counterparty_iban(fund, treasurer):
     upload(
         treasurer,
@@ -773,12 +702,6 @@ def test_finding_mt940_remittance_forges_the_counterparty_iban(fund, treasurer):
     assert BankLine.objects.get().counterparty_iban == RABO_IBAN_2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="FINDING: a credit with a payout's end-to-end id ('BUURTFONDS-<id>', guessable) "
-    "but no return information reverses a paid grant (banking/matching.py _payout_returned "
-    "accepts 'is_return or end_to_end_id')",
-)
 def test_finding_a_plain_credit_with_the_end_to_end_id_reverses_a_paid_grant(fund, treasurer):
     victim = approved(fund, payee_iban=RABO_IBAN)
     batch_of(treasurer, [victim], confirm=True)
@@ -805,12 +728,6 @@ def test_finding_a_plain_credit_with_the_end_to_end_id_reverses_a_paid_grant(fun
     assert BankLine.objects.get().match == BankLine.Match.UNMATCHED
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="FINDING: a bank return of a payout whose application was reported meanwhile is "
-    "marked matched with nothing booked; the money leaves the open lines "
-    "(banking/matching.py _payout_returned ignores payout_item_returned()'s False)",
-)
 def test_finding_a_late_return_is_hidden_instead_of_left_for_the_treasurer(fund, treasurer):
     application = approved(fund)
     batch_of(treasurer, [application], confirm=True)
@@ -841,12 +758,6 @@ def test_finding_a_late_return_is_hidden_instead_of_left_for_the_treasurer(fund,
     assert line.pk in [ln["id"] for ln in report["open_lines"]] or line.entry is not None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="FINDING: a resident's transfer whose text equals a booked deposit's reference is "
-    "matched to that deposit whatever its amount, and again for every such line "
-    "(banking/matching.py _deposit: no amount check, no 'already linked' check)",
-)
 def test_finding_a_one_cent_transfer_with_a_deposit_reference_is_matched_to_the_deposit(
     fund, treasurer
 ):
@@ -877,11 +788,6 @@ def test_finding_a_one_cent_transfer_with_a_deposit_reference_is_matched_to_the_
     assert set(BankLine.objects.values_list("match", flat=True)) == {BankLine.Match.UNMATCHED}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="FINDING: any credit with 'stripe' in the sender's name or text is booked as a "
-    "Stripe payout (Bank D / 1100 C) (banking/matching.py _processor_payout)",
-)
 def test_finding_a_residents_transfer_saying_stripe_is_booked_as_a_stripe_payout(fund, treasurer):
     upload(
         treasurer,
@@ -901,12 +807,6 @@ def test_finding_a_residents_transfer_saying_stripe_is_booked_as_a_stripe_payout
     assert BankLine.objects.get().match == BankLine.Match.UNMATCHED
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="FINDING: own contributions / repayments in one batch booking share the entry "
-    "reference; the second is taken as a repeat of the first and its money is not booked "
-    "(banking/matching.py _booked_by_reference uses line.entry_reference, not line.key)",
-)
 def test_finding_two_own_contributions_in_one_batch_booking_are_booked_once(fund, treasurer):
     application = approved(fund)  # promised 5_000
     tx = {"amount_cents": 2_000, "counterparty_iban": RABO_IBAN_2,
@@ -931,12 +831,6 @@ def test_finding_two_own_contributions_in_one_batch_booking_are_booked_once(fund
     assert own.count() == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=OverflowError,
-    reason="FINDING: GET bank/lines/?statement= or ?cooperative= out of the integer range is a "
-    "500 (OverflowError on SQLite) (api/banking/views.py BankLineFilter: unbounded NumberFilter)",
-)
 @pytest.mark.parametrize(
     "query", [f"statement={HUGE}", f"cooperative={2**63}", "cooperative=-1e30"]
 )
@@ -945,13 +839,6 @@ def test_finding_bank_lines_filter_out_of_range_is_a_500(fund, treasurer, query)
     assert answer.status_code < 500
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="FINDING: in ABN AMRO MT940 /REMI/ comes before /EREF/, so '/EREF/BUURTFONDS-<id>' "
-    "typed in any resident's remittance becomes the end-to-end id and reverses that paid "
-    "grant (banking/statements.py _structured_details keeps the first key; "
-    "banking/matching.py _payout_returned)",
-)
 def test_finding_abn_amro_remittance_forges_the_end_to_end_id_and_reverses_a_grant(fund, treasurer):
     victim = approved(fund, payee_iban=RABO_IBAN)
     batch_of(treasurer, [victim], confirm=True)

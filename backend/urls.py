@@ -1,12 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth.views import LoginView
 from django.urls import include, path
-from django.views.generic import RedirectView
 
-from api.client import throttled_login
+from backend.client import throttled_login
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/api/v1/docs/", permanent=False)),
     # Every login form spends the same per-address budget as the API's token endpoint;
     # django-axes locks a username out from an address after repeated failures.
     path("admin/login/", throttled_login(admin.site.login)),
@@ -17,6 +15,9 @@ urlpatterns = [
         throttled_login(LoginView.as_view(template_name="rest_framework/login.html")),
     ),
     path("api-auth/", include("rest_framework.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    # The residents' pages, at the site root.
+    path("", include("web.urls")),
 ]
 
 handler404 = "api.views.not_found"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
 
 from community.models import Cooperative, Membership, User
+from community.selectors import staff_cooperative_ids
 from ledger.errors import ProjectRequired
 from ledger.models import ProjectAdministration
 from ledger.selectors import project_by_code
@@ -79,3 +81,15 @@ def repayment_account(application: Application) -> tuple[str, str] | None:
         if owner is not None and owner.iban:
             return owner.iban, owner.bank_account_name or owner.name
     return None
+
+
+def visible_applications(*, user: User | AnonymousUser) -> QuerySet[Application]:
+    """The applications ``user`` may see: public once submitted (a vote opened, or entered
+    in a round), also after a withdrawal; a draft only to its applicant, whoever entered it,
+    and the staff of its cooperative."""
+    visible = Q(vote_opens_at__isnull=False) | Q(round__isnull=False)
+    if user.is_authenticated:
+        visible |= Q(applicant=user) | Q(entered_by=user)
+        staff = staff_cooperative_ids(user=user)
+        visible |= Q() if staff is None else Q(fund__cooperative_id__in=staff)
+    return Application.objects.filter(visible)

@@ -414,6 +414,13 @@ RULE_ERRORS: dict[str, type[errors.DomainError]] = {
 }
 
 
+def own_contribution_needed_cents(*, fund: Fund, total_budget_cents: int) -> int:
+    """The least own contribution the fund asks: its share of the whole budget, rounded up
+    to the cent (a contribution of that many cents or more passes)."""
+    needed = Decimal(total_budget_cents) * fund.own_contribution_percent / 100
+    return int(needed.to_integral_value(rounding=ROUND_CEILING))
+
+
 def submission_checks(application: Application, *, fund: Fund | None = None) -> list[Check]:
     """Every rule submit checks, each with pass or fail and its figures, so a draft can be
     corrected at once (not one refusal at a time). The money rules (open applications per
@@ -422,7 +429,7 @@ def submission_checks(application: Application, *, fund: Fund | None = None) -> 
     fund = fund or application.fund
     amount = application.amount_requested_cents
     own, total = application.own_contribution_cents, application.total_budget_cents
-    needed = Decimal(total) * fund.own_contribution_percent / 100
+    needed = own_contribution_needed_cents(fund=fund, total_budget_cents=total)
     elsewhere = sorted(
         application.priorities.exclude(neighbourhood=fund.neighbourhood).values_list(
             "pk", flat=True
@@ -447,10 +454,10 @@ def submission_checks(application: Application, *, fund: Fund | None = None) -> 
         ),
         Check(
             "own_contribution_too_small",
-            Decimal(own) >= needed,
+            own >= needed,
             {
                 "own_contribution_cents": own,
-                "needed_cents": int(needed.to_integral_value(rounding=ROUND_CEILING)),
+                "needed_cents": needed,
                 "own_contribution_percent": str(fund.own_contribution_percent),
             },
         ),

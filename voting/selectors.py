@@ -97,3 +97,15 @@ def tally_disagreements(application_ids: Iterable[int] | None = None) -> list[Ta
         ):
             found.append(TallyDisagreement(application_id=pk, stored=stored, sealed=sealed))
     return found
+
+
+def shown_tally(application: Application) -> Tally | None:
+    """The counts anyone may see: after the decision its stored counts; during the vote the
+    live counts only if the fund shows them; otherwise nothing."""
+    if application.yes_votes is not None and application.no_votes is not None:
+        return Tally(
+            yes=application.yes_votes, no=application.no_votes, paper=application.paper_votes or 0
+        )
+    if application.status == Application.Status.VOTING and application.show_live_tally:
+        return tally(application)
+    return None

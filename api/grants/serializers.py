@@ -34,7 +34,7 @@ from ledger.selectors import (
     pot_balance,
     topups_payable_cents,
 )
-from voting.selectors import tally
+from voting.selectors import shown_tally
 
 REPAYABLE = (Application.Status.REPORTED, Application.Status.CLOSED)
 NO_REPAYMENT = Repayment(owed_cents=0, returned_cents=0, written_off_cents=0)
@@ -236,12 +236,8 @@ class ApplicationSerializer(serializers.ModelSerializer):
     @extend_schema_field(TallySerializer(allow_null=True))
     def get_tally(self, application: Application) -> dict[str, int] | None:
         """After the decision, its counts; during the vote only if the fund shows it live."""
-        if application.yes_votes is not None and application.no_votes is not None:
-            yes, no = application.yes_votes, application.no_votes
-            return {"yes": yes, "no": no, "total": yes + no, "paper": application.paper_votes or 0}
-        if application.status == Application.Status.VOTING and application.show_live_tally:
-            return tally(application).as_dict()
-        return None
+        shown = shown_tally(application)
+        return shown.as_dict() if shown is not None else None
 
     def get_vote_closed(self, application: Application) -> bool:
         """The window has closed (its decision may still be pending a moment)."""

@@ -44,6 +44,7 @@ from grants.models import (
     TopUp,
 )
 from grants.pabulib import PabulibError
+from grants.selectors import visible_applications
 from ledger.selectors import pot_balance
 from payments import gateway
 from voting import services as voting_services
@@ -166,14 +167,7 @@ class ApplicationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
         # where no worker or beat runs (the embedded default).
         voting_services.settle_on_read()
         user = self.request.user
-        # Public once submitted (a vote opened, or entered in a round), also after a
-        # withdrawal; a draft withdrawn before it was ever submitted stays as private as it was.
-        visible = Q(vote_opens_at__isnull=False) | Q(round__isnull=False)
-        if user.is_authenticated:
-            visible |= Q(applicant=user) | Q(entered_by=user)
-            staff = staff_cooperative_ids(user=user)
-            visible |= Q() if staff is None else Q(fund__cooperative_id__in=staff)
-        queryset = Application.objects.filter(visible)
+        queryset = visible_applications(user=user)
         if user.is_authenticated:
             # The caller's own participation, never anyone else's.
             queryset = queryset.annotate(

@@ -37,6 +37,8 @@ INSTALLED_APPS = [
     "ledger",
     "grants",
     "banking",
+    "web",
+    "django_htmx",
     "voting",
     "api",
     "backend",
@@ -52,6 +54,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: turns a locked-out login into its 429 answer.
     "axes.middleware.AxesMiddleware",
@@ -105,7 +108,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "community.User"
 # django-axes first: after repeated failures it refuses a username from one address before
-# the password is even checked (api/client.py says what the address is).
+# the password is even checked (backend/client.py says what the address is).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
@@ -116,9 +119,9 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=1
 # elsewhere, and one address cannot guess one password forever.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_CLIENT_IP_CALLABLE = "api.client.client_address"
-AXES_USERNAME_CALLABLE = "api.client.login_username"
-AXES_LOCKOUT_CALLABLE = "api.client.login_locked_out"
+AXES_CLIENT_IP_CALLABLE = "backend.client.client_address"
+AXES_USERNAME_CALLABLE = "backend.client.login_username"
+AXES_LOCKOUT_CALLABLE = "backend.client.login_locked_out"
 # Failed attempts are kept in the database (shared by every process, the SQLite demo
 # included) until a success or the cool-off clears them; successful logins are not logged.
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
@@ -140,6 +143,10 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/"
 STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=BASE_DIR / "staticfiles")
 # Uploaded receipts are private: kept outside the web root, served only through the API.
 PRIVATE_MEDIA_ROOT = env.path("PRIVATE_MEDIA_ROOT", default=BASE_DIR / "var" / "private")

@@ -1,0 +1,229 @@
+"""The residents' pages, as a resident uses them: without JavaScript, in Dutch first, on the
+same services as the API."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from community.models import Residency
+from grants.models import Application
+from tests.community.factories import UserFactory
+from tests.grants.factories import (
+    advance,
+    coordinator_of,
+    make_application,
+    make_fund,
+    resident_of,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def fund(coop_a, rivierenwijk):
+    return make_fund(coop_a, rivierenwijk, vote_window_minutes=120)
+
+
+def logged_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def text(response) -> str:
+    return re.sub(r"\s+", " ", response.content.decode())
+
+
+def test_the_home_page_lets_you_choose_your_buurt_and_remembers_it(rivierenwijk):
+    client = Client()
+    home = client.get("/")
+    assert home.status_code == 200
+    assert '<html lang="nl"' in text(home)
+    assert f'href="/buurt/{rivierenwijk.slug}/"' in text(home)
+
+    client.get(f"/buurt/{rivierenwijk.slug}/")
+    again = client.get("/")
+    assert again.status_code == 302 and again["Location"] == f"/buurt/{rivierenwijk.slug}/"
+    assert client.get("/?kies=1").status_code == 200
+
+
+def test_the_buurt_page_shows_the_money_open_votes_and_decisions(fund, rivierenwijk, time_machine):
+    time_machine.move_to(timezone.localtime().replace(hour=10, minute=0), tick=False)
+    voting = advance(make_application(fund, title="Bankjes bij de speeltuin"), "voting")
+    decided = advance(make_application(fund, title="Buurtbarbecue"), "approved")
+
+    page = text(Client().get(f"/buurt/{rivierenwijk.slug}/"))
+
+    assert "€ 15.000,00" in page  # deposited
+    assert "Bankjes bij de speeltuin" in page
+    assert f"sluit vandaag om {timezone.localtime(voting.vote_closes_at):%H:%M}" in page
+    assert "sluit vandaag om 12:00" in page
+    assert "Buurtbarbecue" in page and decided.get_status_display() in page
+
+
+def test_an_open_vote_closes_in_words(fund, time_machine):
+    from web.templatetags.buurtfonds import closes_in_words
+
+    now = timezone.localtime().replace(hour=10, minute=0)
+    time_machine.move_to(now)
+    assert closes_in_words(now + timedelta(hours=6, minutes=5)) == "sluit vandaag om 16:05"
+    assert closes_in_words(now + timedelta(days=1)) == "sluit morgen om 10:00"
+
+
+def test_a_resident_votes_sees_the_receipt_once_and_changes_the_vote(fund):
+    application = advance(make_application(fund), "voting")
+    voter = resident_of(fund)
+    client = logged_in(voter)
+    url = f"/aanvraag/{application.pk}/stem/"
+
+    first = client.post(url, {"choice": "yes"})
+    receipt = re.search(r"<code>([^<]+)</code>", first.content.decode()).group(1)
+    again = client.post(url, {"choice": "no"})
+    page = text(client.get(f"/aanvraag/{application.pk}/"))
+
+    assert first.status_code == 201 and first["Cache-Control"] == "no-store"
+    assert again.status_code == 200
+    assert "U heeft gestemd" in page
+    assert receipt not in str(dict(client.session))  # never kept in the session
+    checked = text(client.post("/bon/", {"receipt": receipt}))
+    assert "Deze stem is geteld" in checked and "U stemde nee" in checked
+    anonymous = text(Client().post("/bon/", {"receipt": receipt}))
+    assert "Deze stem is geteld" in anonymous and "U stemde" not in anonymous
+
+
+def test_who_may_not_vote_is_told_and_nothing_is_counted(fund, lunetten, coop_b):
+    application = advance(make_application(fund), "voting")
+    outsider = resident_of(make_fund(coop_b, lunetten))
+    for user in (outsider, application.applicant):
+        answer = logged_in(user).post(f"/aanvraag/{application.pk}/stem/", {"choice": "yes"})
+        assert answer.status_code in (403, 409)
+        assert 'role="alert"' in text(answer)
+    assert application.participations.count() == 0
+    anonymous = Client().post(f"/aanvraag/{application.pk}/stem/", {"choice": "yes"})
+    assert anonymous.status_code == 302 and "/inloggen/" in anonymous["Location"]
+
+
+def test_every_form_needs_its_csrf_token(fund):
+    application = advance(make_application(fund), "voting")
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(resident_of(fund))
+    for url, data in [
+        (f"/aanvraag/{application.pk}/stem/", {"choice": "yes"}),
+        (f"/aanvragen/nieuw/?fonds={fund.pk}", {"title": "x"}),
+        ("/code/", {"code": "x"}),
+        ("/bon/", {"receipt": "x"}),
+        ("/uitloggen/", {}),
+    ]:
+        assert client.post(url, data).status_code == 403, url
+    assert application.participations.count() == 0
+
+
+def test_sign_up_redeem_a_code_apply_and_send_in(fund, rivierenwijk):
+    client = Client()
+    signed = client.post(
+        "/aanmelden/",
+        {"username": "fatima", "email": "fatima@example.org", "password": "lange-zin-42"},
+    )
+    assert signed.status_code == 302 and signed["Location"] == "/code/"
+    from community import services
+
+    code = services.residence_codes_issue(
+        neighbourhood=rivierenwijk, count=1, acting_user=coordinator_of(fund.cooperative)
+    ).codes[0]
+    redeemed = client.post("/code/", {"code": code})
+    assert redeemed["Location"] == f"/buurt/{rivierenwijk.slug}/"
+    assert Residency.objects.filter(user__username="fatima").exists()
+
+    form = {
+        "title": "Geveltuintjes",
+        "summary": "Planten voor de hele straat.",
+        "amount_requested": "300",
+        "total_budget": "400",
+        "own_contribution": "10",
+        "payee_name": "",
+        "payee_iban": "",
+    }
+    saved = client.post(f"/aanvragen/nieuw/?fonds={fund.pk}", form)
+    draft = Application.objects.get(title="Geveltuintjes")
+    assert saved["Location"] == f"/aanvraag/{draft.pk}/bewerken/"
+    assert draft.amount_requested_cents == 30_000 and draft.status == "draft"
+
+    checks = text(client.get(f"/aanvraag/{draft.pk}/bewerken/"))
+    assert "Nog niet" in checks and "€ 20,00" in checks  # 5 percent of 400 euros
+    refused = client.post(f"/aanvraag/{draft.pk}/insturen/", follow=True)
+    assert Application.objects.get(pk=draft.pk).status == "draft"
+    assert "eigen bijdrage" in text(refused).lower()
+
+    client.post(f"/aanvraag/{draft.pk}/bewerken/", {**form, "own_contribution": "20,00"})
+    sent = client.post(f"/aanvraag/{draft.pk}/insturen/")
+    assert sent["Location"] == f"/aanvraag/{draft.pk}/"
+    assert Application.objects.get(pk=draft.pk).status == "voting"
+
+
+def test_bad_amounts_are_told_at_their_field(fund):
+    client = logged_in(resident_of(fund))
+    answer = client.post(
+        f"/aanvragen/nieuw/?fonds={fund.pk}",
+        {"title": "x", "summary": "y", "amount_requested": "12,345", "total_budget": "-1",
+         "own_contribution": "abc"},
+    )  # fmt: skip
+    page = text(answer)
+    assert answer.status_code == 400
+    assert 'aria-invalid="true"' in page
+    assert 'aria-describedby="id_amount_requested-help id_amount_requested-error"' in page
+    assert 'href="#id_own_contribution"' in page  # the summary links to the field
+    assert not Application.objects.exists()
+
+
+def test_the_own_contribution_is_checked_as_you_type(fund):
+    client = logged_in(resident_of(fund))
+    url = f"/aanvragen/eigen-bijdrage/?fonds={fund.pk}"
+    low = text(client.post(url, {"total_budget": "400", "own_contribution": "19,99"}))
+    enough = text(client.post(url, {"total_budget": "400", "own_contribution": "20"}))
+    assert "te klein" in low and "€ 20,00" in low
+    assert "genoeg" in enough
+
+
+def test_nobody_sees_or_changes_another_residents_draft(fund):
+    draft = make_application(fund)
+    other = logged_in(resident_of(fund))
+    for url in (f"/aanvraag/{draft.pk}/", f"/aanvraag/{draft.pk}/bewerken/"):
+        assert other.get(url).status_code == 404
+        assert Client().get(url).status_code in (302, 404)
+    assert other.post(f"/aanvraag/{draft.pk}/insturen/").status_code == 404
+    assert other.post(f"/aanvraag/{draft.pk}/intrekken/").status_code == 404
+    edit = other.post(f"/aanvraag/{draft.pk}/bewerken/", {"title": "Van mij"})
+    assert edit.status_code == 404
+    assert Application.objects.get(pk=draft.pk).status == "draft"
+    assert "Van mij" not in Application.objects.get(pk=draft.pk).title
+    mine = text(other.get("/mijn-aanvragen/"))
+    assert draft.title not in mine
+
+
+def test_pages_speak_english_when_asked(rivierenwijk):
+    page = Client(HTTP_ACCEPT_LANGUAGE="en").get("/?kies=1")
+    assert '<html lang="en"' in text(page)
+    assert "Choose your buurt" in text(page)
+
+
+def test_the_accessibility_statement_is_published():
+    page = text(Client().get("/toegankelijkheid/"))
+    assert "Toegankelijkheidsverklaring" in page and "WCAG 2.1" in page
+
+
+def test_log_in_and_out(fund):
+    user = UserFactory(username="henk")
+    user.set_password("lange-zin-42")
+    user.save()
+    client = Client()
+    assert client.post("/inloggen/", {"username": "henk", "password": "fout"}).status_code == 200
+    logged = client.post("/inloggen/", {"username": "henk", "password": "lange-zin-42"})
+    assert logged.status_code == 302
+    assert "henk" in text(client.get("/mijn-aanvragen/"))
+    client.post("/uitloggen/")
+    assert client.get("/mijn-aanvragen/").status_code == 302

@@ -1,0 +1,124 @@
+"""The residents' forms. Amounts are typed in euros and kept in cents, exactly."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from grants.models import Fund, Priority
+
+
+class EuroField(forms.DecimalField):
+    """Euros with at most two decimals ("350" or "350,50"), cleaned to integer cents."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", Decimal("0"))
+        kwargs.setdefault("max_value", Decimal("1000000"))
+        super().__init__(max_digits=9, decimal_places=2, localize=True, **kwargs)
+        self.widget.attrs.update({"inputmode": "decimal", "autocomplete": "off"})
+
+    def clean(self, value: Any) -> int | None:  # type: ignore[override]
+        cleaned = super().clean(value)
+        return None if cleaned is None else int(cleaned * 100)
+
+
+class SignupForm(forms.Form):
+    username = forms.RegexField(
+        label=_("User name"),
+        regex=r"^[\w.@+-]+\Z",
+        max_length=150,
+        help_text=_("Letters, digits and . @ + - _ only. Others see it next to nothing."),
+        widget=forms.TextInput(attrs={"autocomplete": "username"}),
+    )
+    email = forms.EmailField(
+        label=_("E-mail address"),
+        max_length=254,
+        help_text=_("Only to reset your password and to tell you about your applications."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    password = forms.CharField(
+        label=_("Password"),
+        max_length=128,
+        strip=False,
+        help_text=_("At least 8 characters, not only digits."),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Residence code"),
+        max_length=64,
+        help_text=_("The code from the letter your cooperative sent to your address."),
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autocapitalize": "none"}),
+    )
+
+
+class VoteForm(forms.Form):
+    choice = forms.ChoiceField(
+        label=_("Your vote"),
+        choices=[("yes", _("Yes, give the money")), ("no", _("No"))],
+        widget=forms.RadioSelect,
+    )
+
+
+class ReceiptForm(forms.Form):
+    receipt = forms.CharField(
+        label=_("Receipt"),
+        max_length=200,
+        help_text=_("The receipt you got when you voted."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+
+
+class ApplicationForm(forms.Form):
+    title = forms.CharField(label=_("Title of your plan"), max_length=200)
+    summary = forms.CharField(
+        label=_("What do you want to do, and for whom?"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+    )
+    amount_requested = EuroField(
+        label=_("Amount you ask from the fund (euros)"), min_value=Decimal("1")
+    )
+    total_budget = EuroField(label=_("What the whole plan costs (euros)"))
+    own_contribution = EuroField(
+        label=_("Your own contribution (euros)"),
+        help_text=_("Money or value you bring yourself, for example from neighbours or a sponsor."),
+    )
+    priorities = forms.ModelMultipleChoiceField(
+        label=_("Which of the buurt's priorities does it serve?"),
+        queryset=Priority.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    payee_name = forms.CharField(
+        label=_("Name of the account holder"), max_length=200, required=False
+    )
+    payee_iban = forms.CharField(
+        label=_("IBAN for the payment"),
+        max_length=40,
+        required=False,
+        help_text=_("Needed before the money is paid; you can add it later."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+
+    def __init__(self, *args: Any, fund: Fund, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fund = fund
+        priorities = self.fields["priorities"]
+        assert isinstance(priorities, forms.ModelMultipleChoiceField)  # noqa: S101
+        priorities.queryset = Priority.objects.filter(neighbourhood=fund.neighbourhood).order_by(
+            "-year", "rank"
+        )
+        percent = fund.own_contribution_percent
+        self.fields["own_contribution"].help_text = _(
+            "At least %(percent)s percent of what the whole plan costs. Money or value you bring "
+            "yourself, for example from neighbours or a sponsor."
+        ) % {"percent": f"{percent:g}"}
+        self.fields["amount_requested"].help_text = _("At most %(max)s.") % {
+            "max": f"€ {fund.max_request_cents // 100}"
+        }

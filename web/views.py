@@ -1,0 +1,381 @@
+"""The residents' pages: thin views on the same services and selectors as the API (never
+through HTTP to our own API). Every page works without JavaScript."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from backend.errors import DomainError
+from community import services as community_services
+from community.models import Neighbourhood, User, Wijk
+from community.selectors import current_residency
+from grants import services as grant_services
+from grants.coverage import buurtfonds_coverage
+from grants.models import Application, Fund, TopUp
+from grants.selectors import visible_applications
+from ledger.selectors import earmark_repayment, pot_balance
+from voting import services as voting_services
+from voting.models import Participation
+from voting.selectors import shown_tally
+
+from .forms import ApplicationForm, CodeForm, ReceiptForm, SignupForm, VoteForm
+
+BUURT_COOKIE = "buurt"
+DECIDED = (
+    Application.Status.APPROVED,
+    Application.Status.REJECTED,
+    Application.Status.PAID,
+    Application.Status.REPORTED,
+    Application.Status.CLOSED,
+    Application.Status.CANCELLED,
+)
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def _refusal(error: DomainError) -> str:
+    return str(error.message)
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """Choose your buurt; the choice is remembered, and the next visit opens its page."""
+    slug = request.COOKIES.get(BUURT_COOKIE, "")
+    if "kies" not in request.GET and slug and Neighbourhood.objects.filter(slug=slug).exists():
+        return redirect("web:buurt", slug=slug)
+    wijken = Wijk.objects.prefetch_related("neighbourhoods").order_by("name")
+    return render(request, "web/home.html", {"wijken": wijken})
+
+
+def _applications(request: HttpRequest) -> QuerySet[Application]:
+    voting_services.settle_on_read()
+    return visible_applications(user=request.user).select_related("fund")
+
+
+def buurt(request: HttpRequest, slug: str) -> HttpResponse:
+    """A buurt: its fund's money, open votes, recent decisions, and its top priorities."""
+    neighbourhood = get_object_or_404(Neighbourhood.objects.select_related("wijk"), slug=slug)
+    applications = _applications(request)
+    year = timezone.localdate().year
+    funds = []
+    for fund in Fund.objects.filter(kind=Fund.Kind.BUURTFONDS, neighbourhood=neighbourhood):
+        decided = list(
+            applications.filter(fund=fund, status__in=DECIDED, decided_at__isnull=False).order_by(
+                "-decided_at"
+            )[:10]
+        )
+        funds.append(
+            {
+                "fund": fund,
+                "balance": pot_balance(fund.earmark),
+                "open": applications.filter(fund=fund, status=Application.Status.VOTING).order_by(
+                    "vote_closes_at"
+                ),
+                "decided": [(a, shown_tally(a)) for a in decided],
+                "coverage": buurtfonds_coverage(fund=fund, year=year),
+            }
+        )
+    response = render(
+        request,
+        "web/buurt.html",
+        {"neighbourhood": neighbourhood, "funds": funds, "year": year},
+    )
+    response.set_cookie(
+        BUURT_COOKIE,
+        neighbourhood.slug,
+        max_age=int(timedelta(days=365).total_seconds()),
+        samesite="Lax",
+        httponly=True,
+        secure=request.is_secure(),
+    )
+    return response
+
+
+def _application_page(
+    request: HttpRequest, application: Application, **extra: Any
+) -> dict[str, Any]:
+    user = request.user
+    voted = (
+        user.is_authenticated
+        and Participation.objects.filter(application=application, voter=user).exists()
+    )
+    own = user.is_authenticated and grant_services.is_applicant(_user(request), application)
+    topups = application.topups.filter(status=TopUp.Status.SUCCEEDED).order_by("-created_at")
+    return {
+        "application": application,
+        "tally": shown_tally(application),
+        "balance": pot_balance(application.earmark) if application.decided_at is not None else None,
+        "repayment": earmark_repayment(application.earmark),
+        "topups": topups,
+        "history": application.history.order_by("created_at", "pk"),
+        "has_voted": voted,
+        "own": own,
+        "vote_open": application.status == Application.Status.VOTING
+        and application.vote_closes_at is not None
+        and timezone.now() < application.vote_closes_at,
+        "vote_form": VoteForm(),
+        **extra,
+    }
+
+
+def application(request: HttpRequest, pk: int) -> HttpResponse:
+    """One application: the plan, the vote (and your vote), the decision and the money."""
+    found = get_object_or_404(_applications(request), pk=pk)
+    return render(request, "web/application.html", _application_page(request, found))
+
+
+@require_POST
+@login_required
+def vote(request: HttpRequest, pk: int) -> HttpResponse:
+    """Vote yes or no; voting again changes your vote. The receipt is shown on this page
+    once and kept nowhere (not in the session)."""
+    found = get_object_or_404(_applications(request), pk=pk)
+    form = VoteForm(request.POST)
+    if not form.is_valid():
+        context = _application_page(request, found, vote_form=form)
+        return render(request, "web/application.html", context, status=400)
+    try:
+        cast = voting_services.ballot_cast(
+            application_id=found.pk, voter=_user(request), choice=form.cleaned_data["choice"]
+        )
+    except DomainError as error:
+        context = _application_page(request, found, vote_error=_refusal(error))
+        return render(request, "web/application.html", context, status=error.status_code)
+    response = render(
+        request,
+        "web/voted.html",
+        {"application": found, "receipt": cast.receipt, "changed": not cast.created},
+        status=201 if cast.created else 200,
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def receipt(request: HttpRequest) -> HttpResponse:
+    """Check a receipt: is the ballot counted? The choice only to the voter, logged in."""
+    form = ReceiptForm(request.POST or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        result = voting_services.receipt_check(
+            receipt=form.cleaned_data["receipt"].strip(), viewer=request.user
+        )
+    response = render(request, "web/receipt.html", {"form": form, "result": result})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = community_services.user_register(**form.cleaned_data)
+        except ValidationError as error:
+            form.add_error("password", error)
+        except DomainError as error:
+            form.add_error("username", _refusal(error))
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, _("Welcome! Now enter the code from your letter."))
+            return redirect("web:code")
+    return render(request, "web/signup.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def code(request: HttpRequest) -> HttpResponse:
+    """Redeem the residence code from the letter: you become a resident who may vote."""
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            residency = community_services.residency_verify(
+                user=_user(request), code=form.cleaned_data["code"].strip()
+            )
+        except DomainError as error:
+            form.add_error("code", _refusal(error))
+        else:
+            messages.success(
+                request,
+                _("You are now a resident of %(buurt)s and may vote there.")
+                % {"buurt": residency.neighbourhood.name},
+            )
+            return redirect("web:buurt", slug=residency.neighbourhood.slug)
+    context = {"form": form, "residency": current_residency(user=_user(request))}
+    return render(request, "web/code.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+def mine(request: HttpRequest) -> HttpResponse:
+    """Your applications, drafts included, with where each one stands."""
+    user = _user(request)
+    own = (
+        visible_applications(user=user)
+        .filter(applicant=user)
+        .select_related("fund")
+        .order_by("-created_at")
+    )
+    return render(request, "web/mine.html", {"applications": own})
+
+
+def _fund_for_new(request: HttpRequest) -> Fund:
+    return get_object_or_404(Fund, pk=request.GET.get("fonds") or 0, kind=Fund.Kind.BUURTFONDS)
+
+
+def _application_fields(data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "title": data["title"],
+        "summary": data["summary"],
+        "amount_requested_cents": data["amount_requested"],
+        "total_budget_cents": data["total_budget"],
+        "own_contribution_cents": data["own_contribution"],
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def apply(request: HttpRequest) -> HttpResponse:
+    """A new plan, saved as a draft; the rules are checked on the next page."""
+    try:
+        fund = _fund_for_new(request)
+    except ValueError:
+        return HttpResponse(status=400)
+    form = ApplicationForm(request.POST or None, fund=fund)
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = grant_services.application_create(
+                fund=fund,
+                acting_user=_user(request),
+                priorities=form.cleaned_data["priorities"],
+                payee_name=form.cleaned_data["payee_name"],
+                payee_iban=form.cleaned_data["payee_iban"],
+                **_application_fields(form.cleaned_data),
+            )
+        except DomainError as error:
+            form.add_error(None, _refusal(error))
+        else:
+            messages.success(request, _("Your draft is saved. Check it and send it in."))
+            return redirect("web:edit", pk=created.pk)
+    context = {"form": form, "fund": fund}
+    return render(request, "web/apply.html", context, status=400 if form.errors else 200)
+
+
+def _own_draft(request: HttpRequest, pk: int) -> Application:
+    """The caller's own application (anyone else's answers as one that does not exist)."""
+    found = get_object_or_404(_applications(request), pk=pk)
+    if not grant_services.is_applicant(_user(request), found):
+        raise Http404()
+    return found
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Correct a draft, see every rule at once, and send it in."""
+    found = _own_draft(request, pk)
+    initial = {
+        "title": found.title,
+        "summary": found.summary,
+        "amount_requested": found.amount_requested_cents / 100,
+        "total_budget": found.total_budget_cents / 100,
+        "own_contribution": found.own_contribution_cents / 100,
+        "priorities": list(found.priorities.all()),
+        "payee_name": found.payee_name,
+        "payee_iban": found.payee_iban,
+    }
+    form = ApplicationForm(request.POST or None, fund=found.fund, initial=initial)
+    if found.status != Application.Status.DRAFT:
+        return redirect("web:application", pk=found.pk)
+    if request.method == "POST" and form.is_valid():
+        try:
+            found = grant_services.application_update(
+                application=found,
+                acting_user=_user(request),
+                priorities=form.cleaned_data["priorities"],
+                **_application_fields(form.cleaned_data),
+            )
+            payee = (form.cleaned_data["payee_name"], form.cleaned_data["payee_iban"])
+            if payee != (found.payee_name, found.payee_iban):
+                found = grant_services.application_payee_change(
+                    application=found,
+                    acting_user=_user(request),
+                    payee_name=payee[0],
+                    payee_iban=payee[1],
+                )
+        except DomainError as error:
+            form.add_error(None, _refusal(error))
+        else:
+            messages.success(request, _("Your changes are saved."))
+            return redirect("web:edit", pk=found.pk)
+    context = {
+        "form": form,
+        "application": found,
+        "fund": found.fund,
+        "checks": grant_services.submission_checks(found),
+    }
+    return render(request, "web/edit.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def submit(request: HttpRequest, pk: int) -> HttpResponse:
+    found = _own_draft(request, pk)
+    try:
+        voting_services.vote_open(application=found, acting_user=_user(request))
+    except DomainError as error:
+        messages.error(request, _refusal(error))
+        return HttpResponseRedirect(reverse("web:edit", args=[found.pk]))
+    messages.success(request, _("Sent in. Your neighbours can vote now."))
+    return redirect("web:application", pk=found.pk)
+
+
+@login_required
+@require_POST
+def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    found = _own_draft(request, pk)
+    try:
+        grant_services.application_withdraw(application=found, acting_user=_user(request))
+    except DomainError as error:
+        messages.error(request, _refusal(error))
+    else:
+        messages.success(request, _("Your application is withdrawn."))
+    return redirect("web:mine")
+
+
+def accessibility(request: HttpRequest) -> HttpResponse:
+    return render(request, "web/accessibility.html")
+
+
+@require_POST
+def own_contribution(request: HttpRequest) -> HttpResponse:
+    """As you type (htmx): is the own contribution enough for the budget? Without
+    JavaScript the same rule shows on the draft's page after saving."""
+    try:
+        fund = _fund_for_new(request)
+    except ValueError:
+        return HttpResponse(status=400)
+    form = ApplicationForm(request.POST, fund=fund)
+    form.is_valid()
+    total = form.cleaned_data.get("total_budget")
+    own = form.cleaned_data.get("own_contribution")
+    needed = (
+        grant_services.own_contribution_needed_cents(fund=fund, total_budget_cents=total)
+        if total is not None
+        else None
+    )
+    context = {"needed": needed, "enough": own is not None and needed is not None and own >= needed}
+    return render(request, "web/own_contribution.html", context)

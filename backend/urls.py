@@ -1,9 +1,14 @@
 from django.contrib import admin
 from django.contrib.auth.views import LoginView
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 
 from api.client import throttled_login
+
+admin.site.site_header = "buurtfonds"
+admin.site.site_title = _("buurtfonds admin")
+admin.site.index_title = _("Funds, applications and residents")
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/api/v1/docs/", permanent=False)),

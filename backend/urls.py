@@ -1,8 +1,13 @@
 from django.contrib import admin
 from django.contrib.auth.views import LoginView
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
 from backend.client import throttled_login
+
+admin.site.site_header = "buurtfonds"
+admin.site.site_title = _("buurtfonds admin")
+admin.site.index_title = _("Funds, applications and residents")
 
 urlpatterns = [
     # Every login form spends the same per-address budget as the API's token endpoint;

@@ -15,6 +15,8 @@ DEMO_ROLES = {
     "demo-treasurer": Membership.Role.TREASURER,
     "demo-coordinator": Membership.Role.COORDINATOR,
 }
+# Neighbours who vote in the demo (voting/seed.py); demo-resident is left free to vote.
+DEMO_NEIGHBOURS = [f"demo-bewoner-{n:02d}" for n in range(1, 13)]
 
 
 def _demo_user(username: str, password: str) -> User:
@@ -54,10 +56,17 @@ def seed(*, password: str, log: Callable[[str], object]) -> None:
             user=_demo_user(username, password), cooperative=coop, role=role, acting_user=None
         )
 
-    # A resident verified the way every resident is: with a code from a letter.
-    resident = _demo_user("demo-resident", password)
-    if current_residency(user=resident) is None:
+    # Residents verified the way every resident is: each with a code from a letter.
+    residents = [_demo_user(name, password) for name in ["demo-resident", *DEMO_NEIGHBOURS]]
+    unverified = [user for user in residents if current_residency(user=user) is None]
+    if unverified:
         coordinator = User.objects.get(username="demo-coordinator")
-        batch = residence_codes_issue(neighbourhood=buurt, count=1, acting_user=coordinator)
-        residency_verify(user=resident, code=batch.codes[0])
-    log(f"  community: {CITY}, {BUURT_COOP}, demo-board/-treasurer/-coordinator/-resident")
+        batch = residence_codes_issue(
+            neighbourhood=buurt, count=len(unverified), acting_user=coordinator
+        )
+        for user, code in zip(unverified, batch.codes, strict=True):
+            residency_verify(user=user, code=code)
+    log(
+        f"  community: {CITY}, {BUURT_COOP}, demo-board/-treasurer/-coordinator/-resident,"
+        f" {len(DEMO_NEIGHBOURS)} neighbours (demo-bewoner-01..{len(DEMO_NEIGHBOURS):02d})"
+    )

@@ -14,6 +14,7 @@ from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from .audit import audit_log
@@ -58,32 +59,36 @@ def user_register(*, username: str, email: str, password: str) -> User:
     return user
 
 
-# What each role may see and do in the admin (Django model permissions).
+# What each role may see and do in the admin (Django model permissions, "app.codename").
+# Board members also read their cooperative's funds and applications (scoped in the admin).
 ADMIN_PERMISSIONS: dict[str, list[str]] = {
     Membership.Role.COORDINATOR: [
-        "view_neighbourhood",
-        "view_wijk",
-        "view_cooperative",
-        "view_memberorganisation",
-        "add_memberorganisation",
-        "change_memberorganisation",
-        "view_residencecode",
-        "view_residency",
-        "view_auditevent",
+        "community.view_neighbourhood",
+        "community.view_wijk",
+        "community.view_cooperative",
+        "community.view_memberorganisation",
+        "community.add_memberorganisation",
+        "community.change_memberorganisation",
+        "community.view_residencecode",
+        "community.view_residency",
+        "community.view_auditevent",
     ],
     Membership.Role.BOARD: [
-        "view_neighbourhood",
-        "view_wijk",
-        "view_cooperative",
-        "change_cooperative",
-        "view_membership",
-        "view_memberorganisation",
-        "add_memberorganisation",
-        "change_memberorganisation",
-        "view_residency",
-        "view_auditevent",
+        "community.view_neighbourhood",
+        "community.view_wijk",
+        "community.view_cooperative",
+        "community.change_cooperative",
+        "community.view_membership",
+        "community.view_memberorganisation",
+        "community.add_memberorganisation",
+        "community.change_memberorganisation",
+        "community.view_residency",
+        "community.view_auditevent",
+        "grants.view_fund",
+        "grants.view_application",
+        "grants.view_statuschange",
     ],
-    Membership.Role.TREASURER: ["view_cooperative", "view_auditevent"],
+    Membership.Role.TREASURER: ["community.view_cooperative", "community.view_auditevent"],
 }
 ROLE_GROUP_NAMES: dict[str, str] = {
     Membership.Role.COORDINATOR: "Coördinatoren",
@@ -96,11 +101,11 @@ def role_group(role: str) -> Group:
     """The admin group of a role, with its permissions (created when first needed)."""
     group, created = Group.objects.get_or_create(name=ROLE_GROUP_NAMES[role])
     if created or group.permissions.count() != len(ADMIN_PERMISSIONS[role]):
-        group.permissions.set(
-            Permission.objects.filter(
-                content_type__app_label="community", codename__in=ADMIN_PERMISSIONS[role]
-            )
-        )
+        wanted = Q()
+        for permission in ADMIN_PERMISSIONS[role]:
+            app_label, codename = permission.split(".")
+            wanted |= Q(content_type__app_label=app_label, codename=codename)
+        group.permissions.set(Permission.objects.filter(wanted))
     return group
 
 

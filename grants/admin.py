@@ -1,10 +1,13 @@
 """Funds, priorities and applications in the admin. Applications change only through their
-services (the state machine), so the admin shows them read-only, with their history."""
+services (the state machine), so the admin shows them read-only, with their history.
+Board members read their own cooperative's funds and applications; nobody else's."""
 
 from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+
+from community.admin import CooperativeScoped
 
 from .models import (
     Application,
@@ -19,9 +22,9 @@ from .models import (
 
 
 @admin.register(Fund)
-class FundAdmin(admin.ModelAdmin):
+class FundAdmin(CooperativeScoped):
     list_display = ["name", "kind", "cooperative", "neighbourhood", "max_request_cents", "quorum"]
-    list_filter = ["kind", "cooperative"]
+    list_filter = ["kind", ("cooperative", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["name"]
     readonly_fields = ["earmark", "kind", "cooperative"]
 
@@ -62,7 +65,8 @@ class ReceiptInline(admin.TabularInline):
 
 
 @admin.register(Application)
-class ApplicationAdmin(admin.ModelAdmin):
+class ApplicationAdmin(CooperativeScoped):
+    scope = "fund__cooperative"
     list_display = [
         "title",
         "fund",
@@ -71,7 +75,7 @@ class ApplicationAdmin(admin.ModelAdmin):
         "vote_closes_at",
         "follow_up",
     ]
-    list_filter = ["status", "fund", "follow_up"]
+    list_filter = ["status", ("fund", admin.RelatedOnlyFieldListFilter), "follow_up"]
     search_fields = ["title", "summary"]
     exclude = ["payee_iban"]
     inlines = [StatusChangeInline, ReceiptInline]

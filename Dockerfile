@@ -21,6 +21,9 @@ COPY voting ./voting
 COPY ledger ./ledger
 COPY api ./api
 COPY payments ./payments
+COPY banking ./banking
+COPY web ./web
+COPY static ./static
 COPY locale ./locale
 COPY manage.py ./
 RUN pip install --no-cache-dir . \

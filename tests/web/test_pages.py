@@ -227,3 +227,13 @@ def test_log_in_and_out(fund):
     assert "henk" in text(client.get("/mijn-aanvragen/"))
     client.post("/uitloggen/")
     assert client.get("/mijn-aanvragen/").status_code == 302
+
+
+def test_every_stylesheet_and_script_a_page_names_is_served():
+    from django.contrib.staticfiles import finders
+
+    page = Client().get("/toegankelijkheid/").content.decode()
+    paths = re.findall(r'(?:href|src)="/static/([^"]+)"', page)
+    assert len(paths) >= 4
+    for path in paths:
+        assert finders.find(path), path

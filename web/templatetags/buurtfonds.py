@@ -49,10 +49,10 @@ def closes_in_words(moment: datetime | None) -> str:
 
 CHOICE_WIDGETS = ("RadioSelect", "CheckboxSelectMultiple")
 WIDGET_CLASSES = {
-    "Textarea": "utrecht-textarea",
-    "Select": "utrecht-select",
-    "RadioSelect": "utrecht-radio-button",
-    "CheckboxSelectMultiple": "utrecht-checkbox",
+    "Textarea": "utrecht-textarea utrecht-textarea--html-textarea",
+    "Select": "utrecht-select utrecht-select--html-select",
+    "RadioSelect": "utrecht-radio-button utrecht-radio-button--html-input",
+    "CheckboxSelectMultiple": "utrecht-checkbox utrecht-checkbox--html-input",
 }
 
 
@@ -63,7 +63,11 @@ def field(bound: Any) -> dict[str, Any]:
     widget = type(bound.field.widget).__name__
     help_id, error_id = f"{bound.auto_id}-help", f"{bound.auto_id}-error"
     described = [i for i, on in ((help_id, bound.help_text), (error_id, bound.errors)) if on]
-    attrs: dict[str, str] = {"class": WIDGET_CLASSES.get(widget, "utrecht-textbox")}
+    attrs: dict[str, str] = {
+        "class": WIDGET_CLASSES.get(widget, "utrecht-textbox utrecht-textbox--html-input")
+    }
+    if bound.errors and widget not in CHOICE_WIDGETS:
+        attrs["class"] += " utrecht-textbox--invalid"
     if described:
         attrs["aria-describedby"] = " ".join(described)
     if bound.errors:

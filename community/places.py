@@ -1,4 +1,4 @@
-"""Utrecht's 10 wijken and the 22 buurten the cooperative proposes (shared/DOMAIN.md)."""
+"""Utrecht's 10 wijken and the 22 buurten the cooperative proposes (docs/domain.md)."""
 
 from typing import Any
 

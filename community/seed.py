@@ -1,4 +1,4 @@
-"""Demo people and cooperatives (see shared/API.md, "Demo data")."""
+"""Demo people and cooperatives (see docs/api.md, "Demo data")."""
 
 from collections.abc import Callable
 

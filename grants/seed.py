@@ -1,4 +1,4 @@
-"""Demo funds and priorities (shared/API.md, "Demo data"): Buurtfonds Rivierenwijk with
+"""Demo funds and priorities (docs/api.md, "Demo data"): Buurtfonds Rivierenwijk with
 EUR 15,000 deposited, an innovation fund, and three ranked priorities."""
 
 from collections.abc import Callable

@@ -1,4 +1,4 @@
-"""Utrecht's 10 wijken and the 22 buurten the cooperative proposes (shared/DOMAIN.md),
+"""Utrecht's 10 wijken and the 22 buurten the cooperative proposes (docs/domain.md),
 and on PostgreSQL a trigger that keeps the audit trail append-only."""
 
 from django.db import migrations

@@ -1,4 +1,4 @@
-"""Load the demo data of shared/API.md. Idempotent: running it twice changes nothing.
+"""Load the demo data of docs/api.md. Idempotent: running it twice changes nothing.
 
 Each app adds its part in a module ``<app>/seed.py`` with a function
 ``seed(*, password, log)``; they run in INSTALLED_APPS order (community first,

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 
 import pytest
 from django.conf import settings
@@ -76,7 +77,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     skip_ls = pytest.mark.skip(
         reason="needs localstripe at LOCALSTRIPE_URL; CI runs it in a private network namespace"
     )
+    skip_browser = pytest.mark.skip(reason="needs Debian's chromium; CI installs it")
+    has_browser = shutil.which("chromium") or shutil.which("chromium-browser")
     for item in items:
+        if "browser" in item.keywords and not has_browser:
+            item.add_marker(skip_browser)
         if "postgres" in item.keywords and not ON_POSTGRES:
             item.add_marker(skip_pg)
         if "localstripe" in item.keywords and not os.environ.get("LOCALSTRIPE_URL"):

@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
 from grants.models import Fund, Priority
@@ -58,6 +59,9 @@ class CodeForm(forms.Form):
 
 
 class VoteForm(forms.Form):
+    # No "required" on the radios: browsers style an unchosen required radio as an error.
+    use_required_attribute = False
+
     choice = forms.ChoiceField(
         label=_("Your vote"),
         choices=[("yes", _("Yes, give the money")), ("no", _("No"))],
@@ -114,11 +118,13 @@ class ApplicationForm(forms.Form):
         priorities.queryset = Priority.objects.filter(neighbourhood=fund.neighbourhood).order_by(
             "-year", "rank"
         )
-        percent = fund.own_contribution_percent
+        if not priorities.queryset.exists():
+            del self.fields["priorities"]  # the buurt has ranked none: nothing to choose
+        percent = formats.number_format(fund.own_contribution_percent.normalize())
         self.fields["own_contribution"].help_text = _(
             "At least %(percent)s percent of what the whole plan costs. Money or value you bring "
             "yourself, for example from neighbours or a sponsor."
-        ) % {"percent": f"{percent:g}"}
+        ) % {"percent": percent}
         self.fields["amount_requested"].help_text = _("At most %(max)s.") % {
             "max": f"€ {fund.max_request_cents // 100}"
         }

@@ -4,6 +4,7 @@ through HTTP to our own API). Every page works without JavaScript."""
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -260,7 +261,7 @@ def apply(request: HttpRequest) -> HttpResponse:
             created = grant_services.application_create(
                 fund=fund,
                 acting_user=_user(request),
-                priorities=form.cleaned_data["priorities"],
+                priorities=form.cleaned_data.get("priorities", []),
                 payee_name=form.cleaned_data["payee_name"],
                 payee_iban=form.cleaned_data["payee_iban"],
                 **_application_fields(form.cleaned_data),
@@ -290,9 +291,9 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
     initial = {
         "title": found.title,
         "summary": found.summary,
-        "amount_requested": found.amount_requested_cents / 100,
-        "total_budget": found.total_budget_cents / 100,
-        "own_contribution": found.own_contribution_cents / 100,
+        "amount_requested": Decimal(found.amount_requested_cents).scaleb(-2),
+        "total_budget": Decimal(found.total_budget_cents).scaleb(-2),
+        "own_contribution": Decimal(found.own_contribution_cents).scaleb(-2),
         "priorities": list(found.priorities.all()),
         "payee_name": found.payee_name,
         "payee_iban": found.payee_iban,
@@ -305,7 +306,7 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
             found = grant_services.application_update(
                 application=found,
                 acting_user=_user(request),
-                priorities=form.cleaned_data["priorities"],
+                priorities=form.cleaned_data.get("priorities"),
                 **_application_fields(form.cleaned_data),
             )
             payee = (form.cleaned_data["payee_name"], form.cleaned_data["payee_iban"])

@@ -155,6 +155,7 @@ def test_sign_up_redeem_a_code_apply_and_send_in(fund, rivierenwijk):
 
     checks = text(client.get(f"/aanvraag/{draft.pk}/bewerken/"))
     assert "Nog niet" in checks and "€ 20,00" in checks  # 5 percent of 400 euros
+    assert 'value="300,00"' in checks and "Minstens 5 procent" in checks
     refused = client.post(f"/aanvraag/{draft.pk}/insturen/", follow=True)
     assert Application.objects.get(pk=draft.pk).status == "draft"
     assert "eigen bijdrage" in text(refused).lower()

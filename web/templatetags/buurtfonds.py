@@ -74,9 +74,13 @@ def field(bound: Any) -> dict[str, Any]:
         attrs["aria-invalid"] = "true"
     if bound.field.required and widget not in CHOICE_WIDGETS:
         attrs["required"] = "required"
+    if widget in CHOICE_WIDGETS:
+        # Each option is rendered on its own (field.html): the class goes on the widget.
+        bound.field.widget.attrs["class"] = attrs["class"]
     return {
         "field": bound,
-        "widget": bound.as_widget(attrs=attrs),
+        "kind": "radio" if widget == "RadioSelect" else "checkbox",
+        "widget": "" if widget in CHOICE_WIDGETS else bound.as_widget(attrs=attrs),
         "help_id": help_id,
         "error_id": error_id,
         "group": widget in CHOICE_WIDGETS,

@@ -48,3 +48,10 @@ class NotStructureAdmin(Forbidden):
         "Only a board member of the city cooperative may change cooperatives, roles and "
         "representatives."
     )
+
+
+class PasswordChangeRequired(Forbidden):
+    code = "password_change_required"
+    message = _(
+        "Choose your own password first: log in on the website with the password from your sheet."
+    )

@@ -16,6 +16,11 @@ from .iban import validate_iban
 class User(AbstractUser):
     """A person with an account: resident, coordinator, board member or treasurer."""
 
+    # Registered at an information point with a one-time password printed on a sheet.
+    password_change_required = models.BooleanField(
+        _("must choose a new password at the next login"), default=False
+    )
+
     class Meta(AbstractUser.Meta):
         verbose_name = _("user")  # type: ignore[assignment]
         verbose_name_plural = _("users")  # type: ignore[assignment]

@@ -59,6 +59,79 @@ def user_register(*, username: str, email: str, password: str) -> User:
     return user
 
 
+# Letters and digits a reader cannot mistake for each other (no 0/o, 1/l/i).
+_SHEET_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+
+
+def _sheet_password() -> str:
+    """A one-time password to print: three groups of four, e.g. ``k7mp-29qx-hw4n``."""
+    return "-".join("".join(secrets.choice(_SHEET_ALPHABET) for _ in range(4)) for _ in range(3))
+
+
+def _desk_username(first_name: str, last_name: str) -> str:
+    base = unicodedata.normalize("NFKD", f"{first_name}{last_name}")
+    base = "".join(ch for ch in base.lower() if ch.isascii() and ch.isalnum())[:20] or "bewoner"
+    for _ in range(20):
+        candidate = f"{base}{secrets.randbelow(9000) + 1000}"
+        if not User.objects.filter(username__iexact=candidate).exists():
+            return candidate
+    raise UsernameTaken()
+
+
+@dataclass(frozen=True)
+class DeskRegistration:
+    user: User
+    password: str  # shown once, on the printed sheet; never stored in plain
+
+
+def resident_register_at_desk(
+    *,
+    coordinator: User,
+    neighbourhood: Neighbourhood,
+    first_name: str,
+    last_name: str,
+    code: str = "",
+) -> DeskRegistration:
+    """A coordinator at an information point registers a resident who is present and has
+    no account (no e-mail needed): a user name and a one-time password for a printed sheet,
+    to be changed at the first login. The residency comes from the code of their letter, or,
+    without one, from a code the coordinator issues and redeems on the spot (they saw the
+    proof of address). All in one transaction, audited."""
+    if not user_has_role(user=coordinator, role="coordinator", neighbourhood=neighbourhood):
+        raise NotCoordinator()
+    password, own_letter = _sheet_password(), bool(code)
+    with transaction.atomic():
+        user = User(
+            username=_desk_username(first_name, last_name),
+            first_name=first_name.strip()[:150],
+            last_name=last_name.strip()[:150],
+            password_change_required=True,
+        )
+        user.set_password(password)
+        user.save()
+        if not code:
+            code = residence_codes_issue(
+                neighbourhood=neighbourhood, count=1, acting_user=coordinator
+            ).codes[0]
+        residency = residency_verify(user=user, code=code)
+        if residency.neighbourhood_id != neighbourhood.pk:
+            raise ResidenceCodeInvalid()
+        audit_log(
+            actor=coordinator,
+            action="resident_registered_at_desk",
+            obj=user,
+            data={"neighbourhood": neighbourhood.pk, "own_letter": own_letter},
+        )
+    return DeskRegistration(user=user, password=password)
+
+
+def password_changed(*, user: User) -> None:
+    """The first password a person chose themselves: the sheet's no longer counts."""
+    if user.password_change_required:
+        user.password_change_required = False
+        user.save(update_fields=["password_change_required"])
+
+
 # What each role may see and do in the admin (Django model permissions, "app.codename").
 # Board members also read their cooperative's funds and applications (scoped in the admin).
 ADMIN_PERMISSIONS: dict[str, list[str]] = {

@@ -9,6 +9,7 @@ from django import forms
 from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
+from community.models import Neighbourhood
 from grants.models import Fund, Priority
 
 
@@ -128,3 +129,61 @@ class ApplicationForm(forms.Form):
         self.fields["amount_requested"].help_text = _("At most %(max)s.") % {
             "max": f"€ {fund.max_request_cents // 100}"
         }
+
+
+class DeskResidentForm(forms.Form):
+    first_name = forms.CharField(label=_("First name"), max_length=150)
+    last_name = forms.CharField(label=_("Last name"), max_length=150)
+    neighbourhood = forms.ModelChoiceField(label=_("Buurt"), queryset=Neighbourhood.objects.none())
+    code = forms.CharField(
+        label=_("Residence code from the letter"),
+        max_length=64,
+        required=False,
+        help_text=_("Leave empty if the resident has no letter but showed proof of address."),
+    )
+    seen_proof = forms.BooleanField(
+        label=_("I saw proof of this address (without a code)"), required=False
+    )
+
+    def __init__(self, *args: Any, buurten: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["neighbourhood"]
+        assert isinstance(field, forms.ModelChoiceField)  # noqa: S101
+        field.queryset = buurten
+        if len(buurten) == 1:
+            field.initial = buurten[0]  # the one buurt this coordinator serves
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("code") and not data.get("seen_proof"):
+            self.add_error(
+                "seen_proof", _("Without a code, confirm that you saw proof of address.")
+            )
+        return data
+
+
+class PaperBallotForm(forms.Form):
+    resident = forms.TypedChoiceField(label=_("Resident"), coerce=int, widget=forms.RadioSelect)
+    choice = forms.ChoiceField(
+        label=_("Choice on the paper ballot"),
+        choices=[("yes", _("Yes")), ("no", _("No"))],
+        widget=forms.RadioSelect,
+    )
+    form_number = forms.RegexField(
+        label=_("Number of the paper form"),
+        regex=r"^[A-Za-z0-9-]{1,32}$",
+        help_text=_("With this number a wrong entry can be corrected later."),
+    )
+    use_required_attribute = False
+
+    def __init__(self, *args: Any, residents: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["resident"]
+        assert isinstance(field, forms.TypedChoiceField)  # noqa: S101
+        field.choices = residents
+
+
+class PaperApplicationForm(ApplicationForm):
+    paper_applicant_name = forms.CharField(
+        label=_("Name of the resident it is for"), max_length=200
+    )

@@ -50,4 +50,9 @@ urlpatterns = [
         name="password_reset_confirm",
     ),
     path("toegankelijkheid/", views.accessibility, name="accessibility"),
+    path("wachtwoord-wijzigen/", views.password_change, name="password_change"),
+    path("infopunt/", views.desk, name="desk"),
+    path("infopunt/bewoner/", views.desk_register, name="desk_register"),
+    path("infopunt/aanvraag/", views.desk_apply, name="desk_apply"),
+    path("infopunt/stem/<int:pk>/", views.desk_ballot, name="desk_ballot"),
 ]

@@ -8,10 +8,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.contrib.auth.forms import SetPasswordForm
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -21,18 +22,27 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from backend.errors import DomainError
 from community import services as community_services
-from community.models import Neighbourhood, User, Wijk
-from community.selectors import current_residency
+from community.models import Membership, Neighbourhood, Residency, User, Wijk
+from community.selectors import current_residency, neighbourhoods_for_role
 from grants import services as grant_services
 from grants.coverage import buurtfonds_coverage
 from grants.models import Application, Fund, TopUp
 from grants.selectors import visible_applications
-from ledger.selectors import earmark_repayment, pot_balance
+from ledger.selectors import earmark_balance, earmark_repayment, pot_balance
 from voting import services as voting_services
 from voting.models import Participation
 from voting.selectors import shown_tally
 
-from .forms import ApplicationForm, CodeForm, ReceiptForm, SignupForm, VoteForm
+from .forms import (
+    ApplicationForm,
+    CodeForm,
+    DeskResidentForm,
+    PaperApplicationForm,
+    PaperBallotForm,
+    ReceiptForm,
+    SignupForm,
+    VoteForm,
+)
 
 BUURT_COOKIE = "buurt"
 DECIDED = (
@@ -119,7 +129,9 @@ def _application_page(
     return {
         "application": application,
         "tally": shown_tally(application),
-        "balance": pot_balance(application.earmark) if application.decided_at is not None else None,
+        "balance": earmark_balance(application.earmark)
+        if application.decided_at is not None
+        else None,
         "repayment": earmark_repayment(application.earmark),
         "topups": topups,
         "history": application.history.order_by("created_at", "pk"),
@@ -380,3 +392,149 @@ def own_contribution(request: HttpRequest) -> HttpResponse:
     )
     context = {"needed": needed, "enough": own is not None and needed is not None and own >= needed}
     return render(request, "web/own_contribution.html", context)
+
+
+# -- the information point: a coordinator helps a resident who is present ---------------------
+
+
+def _coordinated(request: HttpRequest) -> QuerySet[Neighbourhood]:
+    buurten = neighbourhoods_for_role(user=_user(request), role=Membership.Role.COORDINATOR)
+    if not buurten.exists():
+        raise PermissionDenied
+    return buurten.order_by("name")
+
+
+@login_required
+def desk(request: HttpRequest) -> HttpResponse:
+    """The information point: register a resident, enter a paper application or ballot."""
+    buurten = _coordinated(request)
+    voting = (
+        _applications(request)
+        .filter(status=Application.Status.VOTING, fund__neighbourhood__in=buurten)
+        .order_by("vote_closes_at")
+    )
+    funds = Fund.objects.filter(kind=Fund.Kind.BUURTFONDS, neighbourhood__in=buurten)
+    return render(request, "web/desk.html", {"buurten": buurten, "voting": voting, "funds": funds})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def desk_register(request: HttpRequest) -> HttpResponse:
+    """Register a resident who has no account; the answer is the sheet to print, shown once."""
+    form = DeskResidentForm(request.POST or None, buurten=_coordinated(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            registered = community_services.resident_register_at_desk(
+                coordinator=_user(request),
+                neighbourhood=form.cleaned_data["neighbourhood"],
+                first_name=form.cleaned_data["first_name"],
+                last_name=form.cleaned_data["last_name"],
+                code=form.cleaned_data["code"].strip(),
+            )
+        except DomainError as error:
+            form.add_error("code", _refusal(error))
+        else:
+            response = render(
+                request,
+                "web/desk_sheet.html",
+                {
+                    "resident": registered.user,
+                    "password": registered.password,
+                    "neighbourhood": form.cleaned_data["neighbourhood"],
+                    "site": request.build_absolute_uri("/"),
+                },
+                status=201,
+            )
+            response["Cache-Control"] = "no-store"
+            return response
+    return render(
+        request, "web/desk_register.html", {"form": form}, status=400 if form.errors else 200
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def desk_ballot(request: HttpRequest, pk: int) -> HttpResponse:
+    """Enter a paper ballot for a resident of the buurt (found by name), or correct it by
+    its form number."""
+    buurten = _coordinated(request)
+    found = get_object_or_404(_applications(request), pk=pk, fund__neighbourhood__in=buurten)
+    search = request.GET.get("zoek", "").strip()[:100]
+    residents = Residency.objects.filter(
+        ended_at__isnull=True, neighbourhood__funds=found.fund
+    ).select_related("user")
+    if search:
+        residents = residents.filter(
+            Q(user__username__icontains=search)
+            | Q(user__first_name__icontains=search)
+            | Q(user__last_name__icontains=search)
+        )
+    choices = [
+        (r.user_id, f"{r.user.get_full_name() or r.user.username} ({r.user.username})")
+        for r in residents.order_by("user__last_name", "user__username")[:20]
+    ]
+    form = PaperBallotForm(request.POST or None, residents=choices)
+    if request.method == "POST" and form.is_valid():
+        try:
+            voting_services.paper_ballot_record(
+                application_id=found.pk,
+                coordinator=_user(request),
+                resident_id=form.cleaned_data["resident"],
+                choice=form.cleaned_data["choice"],
+                form_number=form.cleaned_data["form_number"],
+            )
+        except DomainError as error:
+            form.add_error(None, _refusal(error))
+        else:
+            messages.success(request, _("The paper ballot is recorded."))
+            return redirect("web:desk")
+    context = {"form": form, "application": found, "search": search}
+    return render(request, "web/desk_ballot.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def desk_apply(request: HttpRequest) -> HttpResponse:
+    """Enter a resident's paper application; the coordinator then sends it in for them."""
+    buurten = _coordinated(request)
+    fund = get_object_or_404(
+        Fund,
+        pk=request.GET.get("fonds") or 0,
+        kind=Fund.Kind.BUURTFONDS,
+        neighbourhood__in=buurten,
+    )
+    form = PaperApplicationForm(request.POST or None, fund=fund)
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = grant_services.application_create(
+                fund=fund,
+                acting_user=_user(request),
+                priorities=form.cleaned_data.get("priorities", []),
+                payee_name=form.cleaned_data["payee_name"],
+                payee_iban=form.cleaned_data["payee_iban"],
+                paper_applicant_name=form.cleaned_data["paper_applicant_name"],
+                **_application_fields(form.cleaned_data),
+            )
+        except DomainError as error:
+            form.add_error(None, _refusal(error))
+        else:
+            messages.success(request, _("The paper application is saved as a draft."))
+            return redirect("web:edit", pk=created.pk)
+    context = {"form": form, "fund": fund}
+    return render(request, "web/desk_apply.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def password_change(request: HttpRequest) -> HttpResponse:
+    """Choose a new password (required after a printed one-time password)."""
+    form = SetPasswordForm(_user(request), request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        community_services.password_changed(user=user)
+        update_session_auth_hash(request, user)
+        messages.success(request, _("Your new password is saved."))
+        return redirect("web:home")
+    return render(
+        request, "web/password_change.html", {"form": form}, status=400 if form.errors else 200
+    )

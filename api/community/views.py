@@ -16,7 +16,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from community import selectors, services
-from community.errors import InvalidCredentials, NotCoordinator
+from community.errors import InvalidCredentials, NotCoordinator, PasswordChangeRequired
 from community.models import (
     Cooperative,
     MemberOrganisation,
@@ -47,6 +47,9 @@ class TokenView(APIView):
         user = authenticate(request._request, **data.validated_data)
         if user is None or not user.is_active:
             raise InvalidCredentials()
+        if getattr(user, "password_change_required", False):
+            # The printed one-time password opens only the page to choose one's own.
+            raise PasswordChangeRequired()
         # A token per login (per device), valid for REST_KNOX's TOKEN_TTL; only its digest
         # is stored, so the plain token is in this answer and nowhere else.
         instance, token = AuthToken.objects.create(user=user)

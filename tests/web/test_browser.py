@@ -230,5 +230,39 @@ def test_every_page_passes_axe_at_wcag_21_aa_and_is_photographed(browser, live_s
     page.get_by_role("button", name="Concept bewaren").click()
     found["nieuw-met-fouten"] = axe_violations(page)
     ctx.close()
+    # The information point, as a coordinator; a paper ballot entered on the way.
+    coordinator = with_password(coordinator_of(fund.cooperative))
+    voter = make_resident_of(fund)
+    voter.first_name, voter.last_name = "Kees", "Bakker"
+    voter.save()
+    ctx = context(browser)
+    page = ctx.new_page()
+    log_in(page, base, coordinator)
+    cookies = ctx.cookies()
+    desk = {
+        "infopunt": "/infopunt/",
+        "infopunt-bewoner": "/infopunt/bewoner/",
+        "infopunt-aanvraag": f"/infopunt/aanvraag/?fonds={fund.pk}",
+        "infopunt-stem": f"/infopunt/stem/{voting.pk}/?zoek=bakker",
+    }
+    for name, path in desk.items():
+        page.goto(base + path)
+        found[name] = axe_violations(page)
+        photograph(browser, base + path, name, cookies)
+    page.goto(f"{base}/infopunt/stem/{voting.pk}/?zoek=bakker")
+    page.get_by_label("Kees Bakker").check()
+    page.get_by_label("Ja", exact=True).check()
+    page.get_by_label("Nummer van het papieren formulier").fill("P-0042")
+    page.get_by_role("button", name="Papieren stem vastleggen").click()
+    page.get_by_text("De papieren stem is vastgelegd.").wait_for()
+    assert voting.participations.filter(voter=voter, assisted_by=coordinator).exists()
+    page.goto(f"{base}/infopunt/bewoner/")
+    page.get_by_label("Voornaam").fill("Ans")
+    page.get_by_label("Achternaam").fill("de Vries")
+    page.get_by_label("Ik heb een bewijs van dit adres gezien (zonder code)").check()
+    page.get_by_role("button", name="Inschrijven en blad maken").click()
+    page.get_by_text("Wachtwoord (voor één keer)").wait_for()
+    found["infopunt-blad"] = axe_violations(page)
+    ctx.close()
     assert {name: v for name, v in found.items() if v} == {}
     print(f"\nscreenshots: {SHOTS}")

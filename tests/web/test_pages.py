@@ -238,3 +238,10 @@ def test_every_stylesheet_and_script_a_page_names_is_served():
     assert len(paths) >= 4
     for path in paths:
         assert finders.find(path), path
+
+
+def test_a_decided_application_shows_its_tally_and_money(fund):
+    paid = advance(make_application(fund, amount_requested_cents=35_000), "paid")
+    page = text(Client().get(f"/aanvraag/{paid.pk}/"))
+    assert "3 ja en 0 nee" in page
+    assert "Betaald</dt><dd>€ 350,00" in page.replace(" <", "<").replace("> ", ">")

@@ -24,9 +24,10 @@ from backend.errors import DomainError
 from community import services as community_services
 from community.models import Membership, Neighbourhood, Residency, User, Wijk
 from community.selectors import current_residency, neighbourhoods_for_role
+from grants import rounds
 from grants import services as grant_services
-from grants.coverage import buurtfonds_coverage
-from grants.models import Application, Fund, TopUp
+from grants.coverage import GRANTED, buurtfonds_coverage
+from grants.models import Application, Fund, Round, TopUp
 from grants.selectors import visible_applications
 from ledger.selectors import earmark_balance, earmark_repayment, pot_balance
 from voting import services as voting_services
@@ -538,3 +539,40 @@ def password_change(request: HttpRequest) -> HttpResponse:
     return render(
         request, "web/password_change.html", {"form": form}, status=400 if form.errors else 200
     )
+
+
+# -- public results ------------------------------------------------------------------------------
+
+
+def round_results(request: HttpRequest, pk: int) -> HttpResponse:
+    """An innovation round's published result: what was chosen, how it scored, the member
+    organisations' ballots, the coverage of the top priorities, who decided, the recusals."""
+    found = get_object_or_404(Round.objects.select_related("fund", "decided_by"), pk=pk)
+    result = rounds.round_result(found)
+    return render(request, "web/round_results.html", {"round": found, "result": result})
+
+
+def year_results(request: HttpRequest, slug: str, year: int) -> HttpResponse:
+    """A Buurtfonds year: every decision with its tally, the money granted, and how far the
+    grants cover the buurt's top priorities."""
+    neighbourhood = get_object_or_404(Neighbourhood, slug=slug)
+    if not 2000 <= year <= 2200:
+        raise Http404()
+    funds = []
+    for fund in Fund.objects.filter(kind=Fund.Kind.BUURTFONDS, neighbourhood=neighbourhood):
+        decided = list(
+            _applications(request)
+            .filter(fund=fund, decided_at__year=year)
+            .order_by("decided_at", "pk")
+        )
+        granted = [a for a in decided if a.status in GRANTED]
+        funds.append(
+            {
+                "fund": fund,
+                "decided": [(a, shown_tally(a)) for a in decided],
+                "granted_cents": sum(a.amount_requested_cents for a in granted),
+                "coverage": buurtfonds_coverage(fund=fund, year=year),
+            }
+        )
+    context = {"neighbourhood": neighbourhood, "year": year, "funds": funds}
+    return render(request, "web/year_results.html", context)

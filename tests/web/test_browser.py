@@ -16,7 +16,7 @@ import pytest
 from django.utils import timezone
 
 from community import services as community_services
-from grants.models import Application
+from grants.models import Application, Round
 from tests.grants.factories import advance, coordinator_of, make_application, make_fund
 from tests.grants.factories import resident_of as make_resident_of
 
@@ -194,6 +194,11 @@ def test_every_page_passes_axe_at_wcag_21_aa_and_is_photographed(browser, live_s
     decided = advance(make_application(fund, title="Buurtbarbecue"), "approved")
     applicant = with_password(decided.applicant)
     draft = make_application(fund, applicant=applicant, title="Kerstborrel")
+    from tests.grants.test_rounds import entered, innovation_fund, open_round
+
+    round_id = open_round(innovation_fund(fund.cooperative, 100_000)).json()["id"]
+    entered(Round.objects.get(pk=round_id), make_resident_of(fund))
+    year = timezone.localtime(decided.decided_at).year
     public = {
         "home": "/?kies=1",
         "buurt": f"/buurt/{fund.neighbourhood.slug}/",
@@ -204,6 +209,8 @@ def test_every_page_passes_axe_at_wcag_21_aa_and_is_photographed(browser, live_s
         "inloggen": "/inloggen/",
         "wachtwoord": "/wachtwoord/",
         "toegankelijkheid": "/toegankelijkheid/",
+        "jaar": f"/buurt/{fund.neighbourhood.slug}/{year}/",
+        "innovatieronde": f"/innovatieronde/{round_id}/",
         "niet-gevonden": "/bestaat-niet/",
     }
     own = {

@@ -11,7 +11,7 @@ from django.test import Client
 from django.utils import timezone
 
 from community.models import Residency
-from grants.models import Application
+from grants.models import Application, Round
 from tests.community.factories import UserFactory
 from tests.grants.factories import (
     advance,
@@ -245,3 +245,26 @@ def test_a_decided_application_shows_its_tally_and_money(fund):
     page = text(Client().get(f"/aanvraag/{paid.pk}/"))
     assert "3 ja en 0 nee" in page
     assert "Betaald</dt><dd>€ 350,00" in page.replace(" <", "<").replace("> ", ">")
+
+
+def test_a_buurtfonds_year_publishes_every_decision_and_the_money(fund, rivierenwijk):
+    approved = advance(make_application(fund, title="Buurtbarbecue"), "approved")
+    advance(make_application(fund, title="Moestuin"), "rejected")
+    advance(make_application(fund, title="Nog open"), "voting")
+    year = timezone.localtime(approved.decided_at).year
+    page = text(Client().get(f"/buurt/{rivierenwijk.slug}/{year}/"))
+    assert "Buurtbarbecue" in page and "Moestuin" in page and "Nog open" not in page
+    assert "Dit jaar toegekend: € 400,00" in page
+    assert Client().get(f"/buurt/{rivierenwijk.slug}/1900/").status_code == 404
+
+
+def test_an_innovation_round_publishes_its_result(coop_a, rivierenwijk):
+    from tests.grants.test_rounds import entered, innovation_fund, open_round
+
+    buurtfonds = make_fund(coop_a, rivierenwijk)  # the year's subsidy income
+    pot = innovation_fund(coop_a, 100_000)
+    round_id = open_round(pot).json()["id"]
+    application = entered(Round.objects.get(pk=round_id), resident_of(buurtfonds))
+    page = text(Client().get(f"/innovatieronde/{round_id}/"))
+    assert application.title in page and "€ 900,00" in page  # its budget
+    assert Client().get("/innovatieronde/999999/").status_code == 404

@@ -187,3 +187,34 @@ class PaperApplicationForm(ApplicationForm):
     paper_applicant_name = forms.CharField(
         label=_("Name of the resident it is for"), max_length=200
     )
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one field (Django's documented pattern); cleaned to a list."""
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:  # type: ignore[override]
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(item, initial) for item in data if item]
+        return [single(data, initial)] if data else []
+
+
+class ReportForm(forms.Form):
+    summary = forms.CharField(
+        label=_("What was done, and how did it go?"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+    )
+    spent = EuroField(label=_("What you spent of the grant (euros)"))
+    receipts = MultipleFileField(
+        label=_("Receipts (PDF, JPEG or PNG)"),
+        required=False,
+        help_text=_(
+            "Photos or scans of the receipts. Money you did not spend goes back to the fund."
+        ),
+        widget=MultipleFileInput(attrs={"accept": "application/pdf,image/jpeg,image/png"}),
+    )

@@ -17,6 +17,7 @@ urlpatterns = [
     path("aanvraag/<int:pk>/bewerken/", views.edit, name="edit"),
     path("aanvraag/<int:pk>/insturen/", views.submit, name="submit"),
     path("aanvraag/<int:pk>/intrekken/", views.withdraw, name="withdraw"),
+    path("aanvraag/<int:pk>/verslag/", views.report, name="report"),
     path("aanvragen/nieuw/", views.apply, name="apply"),
     path("aanvragen/eigen-bijdrage/", views.own_contribution, name="own_contribution"),
     path("mijn-aanvragen/", views.mine, name="mine"),

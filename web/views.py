@@ -41,6 +41,7 @@ from .forms import (
     PaperApplicationForm,
     PaperBallotForm,
     ReceiptForm,
+    ReportForm,
     SignupForm,
     VoteForm,
 )
@@ -576,3 +577,37 @@ def year_results(request: HttpRequest, slug: str, year: int) -> HttpResponse:
         )
     context = {"neighbourhood": neighbourhood, "year": year, "funds": funds}
     return render(request, "web/year_results.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def report(request: HttpRequest, pk: int) -> HttpResponse:
+    """The applicant reports what was done and spent, with receipts; unspent money is owed."""
+    found = _own_draft(request, pk)
+    if found.status != Application.Status.PAID:
+        return redirect("web:application", pk=found.pk)
+    try:
+        grant_services.report_upload_check(
+            application=found,
+            acting_user=_user(request),
+            content_length=request.META.get("CONTENT_LENGTH") or 0,
+        )
+    except DomainError as error:
+        return HttpResponse(_refusal(error), status=error.status_code, content_type="text/plain")
+    form = ReportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            grant_services.application_report(
+                application=found,
+                acting_user=_user(request),
+                summary=form.cleaned_data["summary"],
+                spent_cents=form.cleaned_data["spent"],
+                receipts=form.cleaned_data["receipts"],
+            )
+        except DomainError as error:
+            form.add_error(None, _refusal(error))
+        else:
+            messages.success(request, _("Thank you for your report."))
+            return redirect("web:application", pk=found.pk)
+    context = {"form": form, "application": found}
+    return render(request, "web/report.html", context, status=400 if form.errors else 200)

@@ -268,3 +268,35 @@ def test_an_innovation_round_publishes_its_result(coop_a, rivierenwijk):
     page = text(Client().get(f"/innovatieronde/{round_id}/"))
     assert application.title in page and "€ 900,00" in page  # its budget
     assert Client().get("/innovatieronde/999999/").status_code == 404
+
+
+def test_the_applicant_reports_with_receipts_and_owes_what_was_not_spent(fund):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from ledger.selectors import earmark_repayment
+
+    paid = advance(make_application(fund, amount_requested_cents=40_000), "paid")
+    client = logged_in(paid.applicant)
+    assert "Verslag" in text(client.get(f"/aanvraag/{paid.pk}/"))
+    receipt = SimpleUploadedFile("bon.png", b"\x89PNG\r\n\x1a\n" + b"0" * 64, "image/png")
+    answer = client.post(
+        f"/aanvraag/{paid.pk}/verslag/",
+        {"summary": "Het feest was gezellig.", "spent": "300,00", "receipts": [receipt]},
+    )
+    reported = Application.objects.get(pk=paid.pk)
+    assert answer.status_code == 302
+    assert reported.status == "reported" and reported.receipts.count() == 1
+    assert earmark_repayment(reported.earmark).owed_cents == 10_000
+    assert logged_in(resident_of(fund)).get(f"/aanvraag/{paid.pk}/verslag/").status_code == 404
+
+
+def test_a_report_with_a_file_that_is_no_receipt_changes_nothing(fund):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    paid = advance(make_application(fund), "paid")
+    fake = SimpleUploadedFile("bon.png", b"<script>alert(1)</script>", "image/png")
+    answer = logged_in(paid.applicant).post(
+        f"/aanvraag/{paid.pk}/verslag/", {"summary": "x", "spent": "10", "receipts": [fake]}
+    )
+    assert answer.status_code == 400
+    assert Application.objects.get(pk=paid.pk).status == "paid"

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
+
+from community.errors import PasswordChangeRequired as PasswordChangeRequiredError
 
 # Where such a person may still go: choosing the password, leaving, and what pages need.
 ALLOWED = ("/wachtwoord-wijzigen/", "/uitloggen/", "/static/", "/i18n/", "/toegankelijkheid/")
@@ -23,7 +25,10 @@ class PasswordChangeRequired:
             and user.is_authenticated
             and getattr(user, "password_change_required", False)
             and not request.path.startswith(ALLOWED)
-            and not request.path.startswith(("/api/", "/admin/"))
         ):
+            if request.path.startswith("/api/"):
+                # The browser's session on the API: the same rule, as the API answers.
+                error = PasswordChangeRequiredError()
+                return JsonResponse({"code": error.code, "detail": str(error.message)}, status=403)
             return redirect("web:password_change")
         return self.get_response(request)

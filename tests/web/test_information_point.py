@@ -62,6 +62,7 @@ def test_a_resident_without_an_account_gets_a_sheet_and_chooses_a_password(desk,
         client.post("/inloggen/", {"username": username, "password": password}).status_code == 302
     )
     assert client.get("/mijn-aanvragen/")["Location"] == "/wachtwoord-wijzigen/"
+    assert client.get("/api/v1/auth/me/").json()["code"] == "password_change_required"
     token = client.post("/api/v1/auth/token/", {"username": username, "password": password})
     assert token.status_code == 403 and token.json()["code"] == "password_change_required"
     changed = client.post(

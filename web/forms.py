@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.contrib.auth.forms import PasswordChangeForm
 from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
@@ -218,3 +219,16 @@ class ReportForm(forms.Form):
         ),
         widget=MultipleFileInput(attrs={"accept": "application/pdf,image/jpeg,image/png"}),
     )
+
+
+class OwnPasswordForm(PasswordChangeForm):
+    """A new password after the current one (on a shared computer nobody else sets it),
+    never the printed one-time password again."""
+
+    def clean_new_password1(self) -> str:
+        password = self.cleaned_data.get("new_password1") or ""
+        if password and self.user.check_password(password):
+            raise forms.ValidationError(
+                _("Choose a password other than your current one."), code="password_same"
+            )
+        return password

@@ -3,6 +3,7 @@ through HTTP to our own API). Every page works without JavaScript."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -10,7 +11,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import SetPasswordForm
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -38,6 +38,7 @@ from .forms import (
     ApplicationForm,
     CodeForm,
     DeskResidentForm,
+    OwnPasswordForm,
     PaperApplicationForm,
     PaperBallotForm,
     ReceiptForm,
@@ -47,6 +48,7 @@ from .forms import (
 )
 
 BUURT_COOKIE = "buurt"
+SLUG = re.compile(r"[-a-zA-Z0-9_]{1,100}")
 DECIDED = (
     Application.Status.APPROVED,
     Application.Status.REJECTED,
@@ -68,7 +70,8 @@ def _refusal(error: DomainError) -> str:
 def home(request: HttpRequest) -> HttpResponse:
     """Choose your buurt; the choice is remembered, and the next visit opens its page."""
     slug = request.COOKIES.get(BUURT_COOKIE, "")
-    if "kies" not in request.GET and slug and Neighbourhood.objects.filter(slug=slug).exists():
+    remembered = bool(SLUG.fullmatch(slug)) and Neighbourhood.objects.filter(slug=slug).exists()
+    if "kies" not in request.GET and remembered:
         return redirect("web:buurt", slug=slug)
     wijken = Wijk.objects.prefetch_related("neighbourhoods").order_by("name")
     return render(request, "web/home.html", {"wijken": wijken})
@@ -247,8 +250,17 @@ def mine(request: HttpRequest) -> HttpResponse:
     return render(request, "web/mine.html", {"applications": own})
 
 
+def _whole_number(raw: str | None) -> int:
+    """A positive id from a query parameter; anything else names nothing (404)."""
+    if raw is None or not raw.isascii() or not raw.isdigit() or len(raw) > 18:
+        raise Http404()
+    return int(raw)
+
+
 def _fund_for_new(request: HttpRequest) -> Fund:
-    return get_object_or_404(Fund, pk=request.GET.get("fonds") or 0, kind=Fund.Kind.BUURTFONDS)
+    return get_object_or_404(
+        Fund, pk=_whole_number(request.GET.get("fonds")), kind=Fund.Kind.BUURTFONDS
+    )
 
 
 def _application_fields(data: dict[str, Any]) -> dict[str, Any]:
@@ -265,10 +277,7 @@ def _application_fields(data: dict[str, Any]) -> dict[str, Any]:
 @require_http_methods(["GET", "POST"])
 def apply(request: HttpRequest) -> HttpResponse:
     """A new plan, saved as a draft; the rules are checked on the next page."""
-    try:
-        fund = _fund_for_new(request)
-    except ValueError:
-        return HttpResponse(status=400)
+    fund = _fund_for_new(request)
     form = ApplicationForm(request.POST or None, fund=fund)
     if request.method == "POST" and form.is_valid():
         try:
@@ -379,10 +388,7 @@ def accessibility(request: HttpRequest) -> HttpResponse:
 def own_contribution(request: HttpRequest) -> HttpResponse:
     """As you type (htmx): is the own contribution enough for the budget? Without
     JavaScript the same rule shows on the draft's page after saving."""
-    try:
-        fund = _fund_for_new(request)
-    except ValueError:
-        return HttpResponse(status=400)
+    fund = _fund_for_new(request)
     form = ApplicationForm(request.POST, fund=fund)
     form.is_valid()
     total = form.cleaned_data.get("total_budget")
@@ -461,7 +467,7 @@ def desk_ballot(request: HttpRequest, pk: int) -> HttpResponse:
     its form number."""
     buurten = _coordinated(request)
     found = get_object_or_404(_applications(request), pk=pk, fund__neighbourhood__in=buurten)
-    search = request.GET.get("zoek", "").strip()[:100]
+    search = request.GET.get("zoek", "").replace("\x00", "").strip()[:100]
     residents = Residency.objects.filter(
         ended_at__isnull=True, neighbourhood__funds=found.fund
     ).select_related("user")
@@ -500,11 +506,9 @@ def desk_apply(request: HttpRequest) -> HttpResponse:
     """Enter a resident's paper application; the coordinator then sends it in for them."""
     buurten = _coordinated(request)
     fund = get_object_or_404(
-        Fund,
-        pk=request.GET.get("fonds") or 0,
-        kind=Fund.Kind.BUURTFONDS,
+        Fund, pk=_whole_number(request.GET.get("fonds")), kind=Fund.Kind.BUURTFONDS,
         neighbourhood__in=buurten,
-    )
+    )  # fmt: skip
     form = PaperApplicationForm(request.POST or None, fund=fund)
     if request.method == "POST" and form.is_valid():
         try:
@@ -530,7 +534,7 @@ def desk_apply(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def password_change(request: HttpRequest) -> HttpResponse:
     """Choose a new password (required after a printed one-time password)."""
-    form = SetPasswordForm(_user(request), request.POST or None)
+    form = OwnPasswordForm(_user(request), request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
         community_services.password_changed(user=user)

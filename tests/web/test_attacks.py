@@ -1,8 +1,8 @@
 """Attacks on the residents' pages (web/): an anonymous visitor, another resident, an
 applicant, a coordinator of another buurt, and whoever reads the HTML, caches or logs.
 
-Attacks that hold are plain tests asserting the refusal. Real findings are marked
-``xfail(strict=True, reason="FINDING: ...")`` so the file stays green until they are fixed."""
+Attacks that hold are plain tests asserting the refusal. The real findings were
+fixed since; each ``test_finding_*`` fails on the code before its fix."""
 
 from __future__ import annotations
 
@@ -60,7 +60,9 @@ def register_at_desk(fund, **fields):
 
 def login_with_sheet(username, password) -> Client:
     client = Client()
-    assert client.post("/inloggen/", {"username": username, "password": password}).status_code == 302
+    assert (
+        client.post("/inloggen/", {"username": username, "password": password}).status_code == 302
+    )
     return client
 
 
@@ -249,9 +251,7 @@ def test_the_language_switch_does_not_leave_the_site(fund):
         assert answer.status_code == 302
         location = answer["Location"]
         assert "evil" not in location and not location.startswith("javascript"), target
-        header = Client().post(
-            "/i18n/setlang/", {"language": "en"}, headers={"referer": target}
-        )
+        header = Client().post("/i18n/setlang/", {"language": "en"}, headers={"referer": target})
         assert "evil" not in header.get("Location", ""), target
 
 
@@ -414,34 +414,23 @@ def test_before_the_change_every_page_sends_to_the_password_page(fund):
         assert answer.status_code == 302 and answer["Location"] == "/wachtwoord-wijzigen/", url
     voted = client.post(f"/aanvraag/{voting.pk}/stem/", {"choice": "yes"})
     assert voted["Location"] == "/wachtwoord-wijzigen/"
-    # the admin is closed to a resident anyway
-    assert client.get("/admin/").status_code == 302
-    assert "/admin/login/" in client.get("/admin/")["Location"]
+    # The admin too (closed to a resident anyway).
+    assert client.get("/admin/")["Location"] == "/wachtwoord-wijzigen/"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="FINDING: web/middleware.py exempts /api/ from PasswordChangeRequired and the API "
-    "accepts session auth, so the printed one-time password opens the whole API (read /auth/me, "
-    "vote) without ever choosing a password",
-)
 def test_before_the_change_the_api_is_closed_to_the_session(fund):
     username, password = register_at_desk(fund)
     client = login_with_sheet(username, password)
     voting = advance(make_application(fund), "voting")
     me = client.get("/api/v1/auth/me/")
     vote = client.post(
-        f"/api/v1/applications/{voting.pk}/vote/", {"choice": "yes"}, content_type="application/json"
+        f"/api/v1/applications/{voting.pk}/vote/",
+        {"choice": "yes"},
+        content_type="application/json",
     )
     assert (me.status_code, vote.status_code) in {(401, 401), (403, 403), (401, 403), (403, 401)}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="FINDING: web/views.py password_change uses SetPasswordForm (no old password), so "
-    "anyone at an unattended logged-in browser (e.g. the information point's computer) takes "
-    "over the account by setting a new password",
-)
 def test_changing_a_password_needs_the_current_one(fund):
     victim = resident_of(fund)
     victim.set_password("oud-geheim-wachtwoord-1")
@@ -455,12 +444,6 @@ def test_changing_a_password_needs_the_current_one(fund):
     assert not victim.check_password("overgenomen-door-mij-2")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="FINDING: the 'new' password may be the printed one-time password itself; "
-    "password_change_required is cleared and the coordinator who printed the sheet keeps a "
-    "working password for the account (web/views.py password_change, no check against the old)",
-)
 def test_the_new_password_cannot_be_the_sheet_password(fund):
     username, password = register_at_desk(fund)
     client = login_with_sheet(username, password)
@@ -476,11 +459,14 @@ def test_after_the_change_the_sheet_and_its_other_sessions_are_dead(fund):
     bystander = login_with_sheet(username, password)  # e.g. the desk tried it first
     resident.post(
         "/wachtwoord-wijzigen/",
-        {"new_password1": "mijn-eigen-zin-77", "new_password2": "mijn-eigen-zin-77"},
-    )
+        {"old_password": password, "new_password1": "mijn-eigen-zin-77",
+         "new_password2": "mijn-eigen-zin-77"},
+    )  # fmt: skip
     assert resident.get("/mijn-aanvragen/").status_code == 200
     assert bystander.get("/mijn-aanvragen/")["Location"].startswith("/inloggen/")
-    assert Client().post("/inloggen/", {"username": username, "password": password}).status_code == 200
+    assert (
+        Client().post("/inloggen/", {"username": username, "password": password}).status_code == 200
+    )
     token = Client().post(
         "/api/v1/auth/token/", {"username": username, "password": password},
         content_type="application/json",
@@ -514,11 +500,6 @@ def test_garbage_fund_ids_and_paths_answer_4xx(fund):
     assert answer.status_code == 404
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="FINDING: web/views.py desk_apply looks the fund up with pk=request.GET['fonds'] "
-    "without catching ValueError (apply and own_contribution do): ?fonds=abc is a 500",
-)
 def test_garbage_fund_ids_on_the_paper_application_answer_4xx(fund):
     desk = logged_in(coordinator_of(fund.cooperative))
     desk.raise_request_exception = False
@@ -568,12 +549,6 @@ def test_the_ballot_search_survives_garbage_on_sqlite_and_postgres(fund):
 
 
 @pytest.mark.postgres
-@pytest.mark.xfail(
-    strict=True,
-    reason="FINDING (PostgreSQL only): a NUL byte in ?zoek= (web/views.py desk_ballot) or in "
-    "the buurt cookie (web/views.py home) goes into the query unchecked; psycopg refuses NUL "
-    "in text, a 500",
-)
 def test_a_nul_byte_in_a_query_parameter_is_refused_not_a_crash(fund):
     voting = advance(make_application(fund), "voting")
     desk = logged_in(coordinator_of(fund.cooperative))
@@ -614,7 +589,7 @@ def test_amounts_in_odd_notations_are_refused_or_exact(fund):
 
 
 def test_a_huge_request_in_scientific_notation_cannot_be_sent_in(fund):
-    """"1e5" is read as 100000 euros: saved as a draft at most, never past the fund's maximum."""
+    """ "1e5" is read as 100000 euros: saved as a draft at most, never past the fund's maximum."""
     client = logged_in(resident_of(fund))
     form = {"title": "Plan", "summary": "Iets", "amount_requested": "1e5", "total_budget": "1,5e5",
             "own_contribution": "1e5", "payee_name": "", "payee_iban": ""}  # fmt: skip

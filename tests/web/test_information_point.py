@@ -67,7 +67,11 @@ def test_a_resident_without_an_account_gets_a_sheet_and_chooses_a_password(desk,
     assert token.status_code == 403 and token.json()["code"] == "password_change_required"
     changed = client.post(
         "/wachtwoord-wijzigen/",
-        {"new_password1": "mijn-eigen-zin-77", "new_password2": "mijn-eigen-zin-77"},
+        {
+            "old_password": password,
+            "new_password1": "mijn-eigen-zin-77",
+            "new_password2": "mijn-eigen-zin-77",
+        },  # fmt: skip
     )
     assert changed.status_code == 302
     assert client.get("/mijn-aanvragen/").status_code == 200

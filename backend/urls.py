@@ -3,6 +3,7 @@ from django.contrib.auth.views import LoginView
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from backend import health
 from backend.client import throttled_login
 
 admin.site.site_header = "buurtfonds"
@@ -21,6 +22,8 @@ urlpatterns = [
     ),
     path("api-auth/", include("rest_framework.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     # The residents' pages, at the site root.
     path("", include("web.urls")),
 ]

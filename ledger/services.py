@@ -101,7 +101,8 @@ def _account_ids(cursor: Any, codes: set[str], *, check_open: bool) -> dict[str,
         return {code: _account_id_cache[code] for code in codes}
     placeholders = ", ".join(["%s"] * len(codes))
     cursor.execute(
-        f"SELECT code, id, active FROM {_ACCOUNT} WHERE code IN ({placeholders})", list(codes)
+        f"SELECT code, id, active FROM {_ACCOUNT} WHERE code IN ({placeholders})",  # nosec B608
+        list(codes),  # table names from model meta, values are bound parameters
     )
     rows = cursor.fetchall()
     unknown = codes - {code for code, _, _ in rows}
@@ -116,7 +117,7 @@ def _account_ids(cursor: Any, codes: set[str], *, check_open: bool) -> dict[str,
 
 def _check_period_open(cursor: Any, on: Date) -> None:
     cursor.execute(
-        f"SELECT 1 FROM {_PERIOD} WHERE year = %s AND month = %s AND closed_at IS NOT NULL",
+        f"SELECT 1 FROM {_PERIOD} WHERE year = %s AND month = %s AND closed_at IS NOT NULL",  # nosec B608: table names from model meta, values are bound parameters
         [on.year, on.month],
     )
     if cursor.fetchone() is not None:
@@ -189,7 +190,7 @@ def entry_post(
 
 
 _INSERT_ENTRY = (
-    f"INSERT INTO {_ENTRY} (date, fiscal_year, period, kind, description, idempotency_key,"
+    f"INSERT INTO {_ENTRY} (date, fiscal_year, period, kind, description, idempotency_key,"  # nosec B608: table names from model meta, values are bound parameters
     " cause, reverses_id, created_by_id, created_at)"
     " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
     " ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"
@@ -212,7 +213,7 @@ def _insert_postgres(entry_values: list[Any], lines: Sequence[Line], codes: set[
         ["(%s::bigint, %s::varchar, %s::bigint, %s::varchar, %s::bigint, %s::bigint)"] * len(lines)
     )
     sql = (
-        f"WITH e AS ({_INSERT_ENTRY}) INSERT INTO {_LINE} ({_LINE_COLUMNS})"
+        f"WITH e AS ({_INSERT_ENTRY}) INSERT INTO {_LINE} ({_LINE_COLUMNS})"  # nosec B608: table names from model meta, values are bound parameters
         f" SELECT e.id, v.* FROM e, (VALUES {values}) AS v RETURNING entry_id"
     )
     # One statement is atomic on its own: outside a transaction it commits by itself (one
@@ -242,7 +243,7 @@ def _insert_checked_in_python(
         per_line = _line_params(lines, account_ids)
         for i in range(len(lines)):
             params += [row[0], *per_line[i * 6 : (i + 1) * 6]]
-        cursor.execute(f"INSERT INTO {_LINE} ({_LINE_COLUMNS}) VALUES {values}", params)
+        cursor.execute(f"INSERT INTO {_LINE} ({_LINE_COLUMNS}) VALUES {values}", params)  # nosec B608: table names from model meta, values are bound parameters
     return int(row[0])
 
 

@@ -14,6 +14,20 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
     return defaults.page_not_found(request, exception)  # type: ignore[arg-type]
 
 
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """A request Django refused before any view (a body over DATA_UPLOAD_MAX_MEMORY_SIZE,
+    too many fields, a bad host): under /api/ in the API's shape."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {
+                "code": "bad_request",
+                "detail": _("The request is too large or malformed; nothing was changed."),
+            },
+            status=400,
+        )
+    return defaults.bad_request(request, exception)  # type: ignore[arg-type]
+
+
 def server_error(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse(

@@ -28,5 +28,6 @@ urlpatterns = [
     path("", include("web.urls")),
 ]
 
+handler400 = "api.views.bad_request"
 handler404 = "api.views.not_found"
 handler500 = "api.views.server_error"

@@ -300,3 +300,23 @@ def test_a_report_with_a_file_that_is_no_receipt_changes_nothing(fund):
     )
     assert answer.status_code == 400
     assert Application.objects.get(pk=paid.pk).status == "paid"
+
+
+def test_the_residents_login_locks_out_after_five_failures_and_opens_after_the_cool_off(fund):
+    import time_machine as tm
+
+    user = UserFactory(username="wim")
+    user.set_password("lange-zin-42")
+    user.save()
+    client = Client()
+    codes = [
+        client.post("/inloggen/", {"username": "wim", "password": "fout"}).status_code
+        for _ in range(5)
+    ]
+    assert codes == [200, 200, 200, 200, 429]  # four forms back with the error, then locked
+    locked = client.post("/inloggen/", {"username": "wim", "password": "lange-zin-42"})
+    assert locked.status_code == 429 and locked["Retry-After"] == "900"
+    assert "wachtwoord" in locked.content.decode().lower()
+    with tm.travel(timezone.now() + timedelta(minutes=16)):
+        opened = client.post("/inloggen/", {"username": "wim", "password": "lange-zin-42"})
+        assert opened.status_code == 302

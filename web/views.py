@@ -273,13 +273,13 @@ def _application_fields(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def apply(request: HttpRequest) -> HttpResponse:
-    """A new plan, saved as a draft; the rules are checked on the next page."""
-    fund = _fund_for_new(request)
-    form = ApplicationForm(request.POST or None, fund=fund)
+def _draft_page(
+    request: HttpRequest, form: ApplicationForm, fund: Fund, *, template: str, saved: str
+) -> HttpResponse:
+    """Save a new draft from the form (a paper one names the resident it is for), then on
+    to its page where the rules are checked; or the form again with what is wrong."""
     if request.method == "POST" and form.is_valid():
+        paper = form.cleaned_data.get("paper_applicant_name", "")
         try:
             created = grant_services.application_create(
                 fund=fund,
@@ -287,15 +287,26 @@ def apply(request: HttpRequest) -> HttpResponse:
                 priorities=form.cleaned_data.get("priorities", []),
                 payee_name=form.cleaned_data["payee_name"],
                 payee_iban=form.cleaned_data["payee_iban"],
+                paper_applicant_name=paper,
                 **_application_fields(form.cleaned_data),
             )
         except DomainError as error:
             form.add_error(None, _refusal(error))
         else:
-            messages.success(request, _("Your draft is saved. Check it and send it in."))
+            messages.success(request, saved)
             return redirect("web:edit", pk=created.pk)
     context = {"form": form, "fund": fund}
-    return render(request, "web/apply.html", context, status=400 if form.errors else 200)
+    return render(request, template, context, status=400 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def apply(request: HttpRequest) -> HttpResponse:
+    """A new plan, saved as a draft; the rules are checked on the next page."""
+    fund = _fund_for_new(request)
+    form = ApplicationForm(request.POST or None, fund=fund)
+    saved = _("Your draft is saved. Check it and send it in.")
+    return _draft_page(request, form, fund, template="web/apply.html", saved=saved)
 
 
 def _own_draft(request: HttpRequest, pk: int) -> Application:
@@ -510,24 +521,8 @@ def desk_apply(request: HttpRequest) -> HttpResponse:
         neighbourhood__in=buurten,
     )  # fmt: skip
     form = PaperApplicationForm(request.POST or None, fund=fund)
-    if request.method == "POST" and form.is_valid():
-        try:
-            created = grant_services.application_create(
-                fund=fund,
-                acting_user=_user(request),
-                priorities=form.cleaned_data.get("priorities", []),
-                payee_name=form.cleaned_data["payee_name"],
-                payee_iban=form.cleaned_data["payee_iban"],
-                paper_applicant_name=form.cleaned_data["paper_applicant_name"],
-                **_application_fields(form.cleaned_data),
-            )
-        except DomainError as error:
-            form.add_error(None, _refusal(error))
-        else:
-            messages.success(request, _("The paper application is saved as a draft."))
-            return redirect("web:edit", pk=created.pk)
-    context = {"form": form, "fund": fund}
-    return render(request, "web/desk_apply.html", context, status=400 if form.errors else 200)
+    saved = _("The paper application is saved as a draft.")
+    return _draft_page(request, form, fund, template="web/desk_apply.html", saved=saved)
 
 
 @login_required

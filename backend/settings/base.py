@@ -50,6 +50,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # A body larger than any upload is refused before anything reads it (413).
+    "backend.middleware.RequestBodyLimit",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -157,6 +159,10 @@ CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="buurtfonds <noreply@buurtfonds.invalid>")
+
+# The largest body any request may have (backend.middleware.RequestBodyLimit): the largest
+# upload (a report with its receipts, 25 MB) and the multipart framing around it.
+REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", default=26 * 1024 * 1024)
 
 # Keyed hashes of residence codes: the key lives outside the database, so a
 # dump of the code table cannot be turned back into usable codes.

@@ -60,3 +60,37 @@ def test_the_admin_needs_a_staff_login(fund):
     assert answer.status_code == 302 and "/admin/login/" in answer["Location"]
     application = advance(make_application(fund), "voting")
     assert Client().get(f"/admin/grants/application/{application.pk}/change/").status_code == 302
+
+
+@pytest.mark.parametrize("path", ["/api/v1/applications/", "/aanvragen/nieuw/", "/admin/login/"])
+def test_a_body_larger_than_any_upload_is_refused_before_it_is_read(fund, path, settings):
+    """The body is announced as 27 MB and never sent: the answer comes without reading it."""
+    resident = resident_of(fund)
+    client = client_for(resident) if path.startswith("/api/") else Client()
+    answer = client.generic(
+        "POST",
+        path,
+        b"",
+        content_type="application/json",
+        CONTENT_LENGTH=str(settings.REQUEST_BODY_MAX_BYTES + 1),
+    )
+    assert answer.status_code == 413
+    assert answer["Connection"] == "close"
+    if path.startswith("/api/"):
+        assert answer.json()["code"] == "request_too_large"
+        assert answer.json()["max_bytes"] == settings.REQUEST_BODY_MAX_BYTES
+    else:
+        assert "Het verzoek is te groot: hoogstens 26 MB" in answer.content.decode()
+    assert not fund.applications.exists()
+
+
+def test_a_body_at_the_limit_reaches_the_view(fund, settings):
+    settings.REQUEST_BODY_MAX_BYTES = 200
+    resident = resident_of(fund)
+    body = json.dumps({"fund": fund.pk, "title": "Plantenbak"})
+    assert len(body) <= 200
+    answer = client_for(resident).post(
+        "/api/v1/applications/", body, content_type="application/json"
+    )
+    assert answer.status_code == 400  # the view's own answer: required fields are missing
+    assert answer.json()["code"] != "request_too_large"

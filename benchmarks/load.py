@@ -33,6 +33,8 @@ requests. Kinds (what a resident, a neighbour, a donor does on the day):
   api-applications, api-fund, api-decisions anonymous API reads (lists, a fund's balance)
   topup           a donor tops up an application (201; the server calls Stripe, or
                   localstripe, through payments' gateway)
+  health          GET /api/v1/health/ (not in the default mix): a baseline of the server
+                  and the machine, e.g. --mix health=1, to tell how noisy the figures are
 An answer is ok, an expected refusal (listed per kind below: a vote on a window that has
 just closed, a refused double vote) or an error: any other status, a refusal of an open
 window, or an exception. Errors make run exit 1. It prints throughput and p50/p99 latency
@@ -80,7 +82,7 @@ EXPECTED: dict[str, set[tuple[int, str]]] = {
     "change": CLOSED,
     "race": CLOSED,
     "paper-double": {(409, "already_voted"), *CLOSED},
-    "outsider": {(403, "not_resident")},
+    "outsider": {(403, "not_resident"), *CLOSED},  # a closed window refuses anyone first
     "topup": {(409, "topup_exceeds_need"), (409, "not_accepting_topups")},
 }
 OK = {
@@ -529,6 +531,7 @@ class Day:
             "api-applications": f"/api/v1/applications/?neighbourhood={buurt['id']}&status=voting",
             "api-fund": f"/api/v1/funds/{buurt['fund']}/",
             "api-decisions": f"/api/v1/funds/{buurt['fund']}/decisions/",
+            "health": "/api/v1/health/",
         }
         return "GET", paths[kind], None, None
 
@@ -601,10 +604,20 @@ class Day:
         deadline = time.perf_counter() + self.args.duration
         # Warm-up, not counted: each worker process imports lazily on its first requests.
         warm = self.http()
-        for path in ("/api/v1/health/", "/?kies=1"):
-            for _ in range(4):
-                await warm.request("GET", path)
-        await warm.close()
+        try:
+            for path in ("/api/v1/health/", "/?kies=1"):
+                for _ in range(4):
+                    status, _ = await warm.request("GET", path)
+                    if status != 200:
+                        raise SystemExit(
+                            f"GET {path} answered {status} during the warm-up. Behind"
+                            " production settings without a TLS proxy, send the proxy's"
+                            " header: --header 'X-Forwarded-Proto: https'."
+                        )
+        except OSError as exc:
+            raise SystemExit(f"cannot reach {self.args.base_url}: {exc}") from exc
+        finally:
+            await warm.close()
         start = time.perf_counter()
         await asyncio.gather(*(self.worker(i, deadline) for i in range(self.args.concurrency)))
         return time.perf_counter() - start
@@ -623,6 +636,7 @@ KINDS = [
     "api-fund",
     "api-decisions",
     "topup",
+    "health",
 ]
 
 

@@ -5,6 +5,7 @@ Balances are always computed from journal lines; nothing is kept beside them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 
@@ -309,16 +310,25 @@ def own_contribution(
 
 def own_income_of_earmark(earmark: Earmark) -> dict[str, int]:
     """Own income received for one application (or pot), by source."""
+    return own_income_of_earmarks([earmark.pk])[earmark.pk]
+
+
+def own_income_of_earmarks(earmark_ids: Iterable[int]) -> dict[int, dict[str, int]]:
+    """`own_income_of_earmark` for many earmarks (a page of applications) in one query."""
+    ids = list(earmark_ids)
+    by: dict[int, dict[str, int]] = {pk: {} for pk in ids}
     rows = (
         JournalLine.objects.filter(
-            earmark=earmark,
+            earmark_id__in=ids,
             account__type=Account.Type.INCOME,
             account__source__in=chart.OWN_SOURCES,
         )
-        .values("account__source")
+        .values("earmark_id", "account__source")
         .annotate(total=Sum(SIGNED))
     )
-    return {r["account__source"]: -int(r["total"]) for r in rows}
+    for r in rows:
+        by[r["earmark_id"]][r["account__source"]] = -int(r["total"])
+    return by
 
 
 @dataclass(frozen=True)
@@ -333,12 +343,24 @@ class Repayment:
 
 def earmark_repayment(earmark: Earmark) -> Repayment:
     """From the receivable account (1300) of one application's earmark, in one query."""
+    return earmark_repayments([earmark.pk])[earmark.pk]
+
+
+def earmark_repayments(earmark_ids: Iterable[int]) -> dict[int, Repayment]:
+    """`earmark_repayment` for many earmarks in one query."""
+    ids = list(earmark_ids)
     rows = (
-        JournalLine.objects.filter(earmark=earmark, account__code=chart.GRANT_REFUNDS_RECEIVABLE)
-        .values("entry__kind", "side")
+        JournalLine.objects.filter(earmark_id__in=ids, account__code=chart.GRANT_REFUNDS_RECEIVABLE)
+        .values("earmark_id", "entry__kind", "side")
         .annotate(total=Sum("amount_cents"))
     )
-    by = {(r["entry__kind"], r["side"]): int(r["total"]) for r in rows}
+    by: dict[int, dict[tuple[str, str], int]] = {pk: {} for pk in ids}
+    for r in rows:
+        by[r["earmark_id"]][(r["entry__kind"], r["side"])] = int(r["total"])
+    return {pk: _repayment(totals) for pk, totals in by.items()}
+
+
+def _repayment(by: dict[tuple[str, str], int]) -> Repayment:
     debit = sum(v for (_, side), v in by.items() if side == JournalLine.Side.DEBIT)
     credit = sum(v for (_, side), v in by.items() if side == JournalLine.Side.CREDIT)
     return Repayment(
@@ -351,16 +373,30 @@ def earmark_repayment(earmark: Earmark) -> Repayment:
 def topups_payable_cents(earmark: Earmark) -> tuple[int, int]:
     """Crowdfunding of one application, net of refunds and the processor's fees, and what of
     it was paid out to the project already: (received net, paid out)."""
+    return topups_payable_of_earmarks([earmark.pk])[earmark.pk]
+
+
+def topups_payable_of_earmarks(earmark_ids: Iterable[int]) -> dict[int, tuple[int, int]]:
+    """`topups_payable_cents` for many earmarks in one query."""
+    ids = list(earmark_ids)
     rows = (
-        JournalLine.objects.filter(earmark=earmark)
+        JournalLine.objects.filter(earmark_id__in=ids)
         .filter(
             Q(account__code=chart.INCOME_BY_SOURCE["crowdfunding"])
             | Q(account__code=chart.PAYMENT_FEES)
             | Q(entry__kind=Kind.TOPUP_PAYOUT, account__code=chart.BANK)
         )
-        .values("account__code")
+        .values("earmark_id", "account__code")
         .annotate(total=Sum(SIGNED))
     )
-    by = {r["account__code"]: int(r["total"]) for r in rows}
-    received = -by.get(chart.INCOME_BY_SOURCE["crowdfunding"], 0) - by.get(chart.PAYMENT_FEES, 0)
-    return received, -by.get(chart.BANK, 0)
+    by: dict[int, dict[str, int]] = {pk: {} for pk in ids}
+    for r in rows:
+        by[r["earmark_id"]][r["account__code"]] = int(r["total"])
+    crowdfunding = chart.INCOME_BY_SOURCE["crowdfunding"]
+    return {
+        pk: (
+            -totals.get(crowdfunding, 0) - totals.get(chart.PAYMENT_FEES, 0),
+            -totals.get(chart.BANK, 0),
+        )
+        for pk, totals in by.items()
+    }

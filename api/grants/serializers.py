@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -29,10 +30,10 @@ from grants.services import OWN_CONTRIBUTION_SOURCES
 from ledger.chart import INCOME_BY_SOURCE
 from ledger.selectors import (
     Repayment,
-    earmark_repayment,
-    own_income_of_earmark,
+    earmark_repayments,
+    own_income_of_earmarks,
     pot_balance,
-    topups_payable_cents,
+    topups_payable_of_earmarks,
 )
 from voting.selectors import shown_tally
 
@@ -168,6 +169,22 @@ class PublicTopUpSerializer(serializers.Serializer):
     name = serializers.CharField(help_text='the donor\'s name, or "anonymous"')
 
 
+@dataclass(frozen=True)
+class _LedgerFigures:
+    income: dict[str, int]  # own income by source
+    topups: tuple[int, int]  # top-ups received net, and paid on
+    repayment: Repayment
+
+
+class ApplicationListSerializer(serializers.ListSerializer):
+    """A page of applications reads its ledger figures in one go (ApplicationSerializer.prime)."""
+
+    def to_representation(self, data: Any) -> list[Any]:
+        applications = list(data.all() if hasattr(data, "all") else data)
+        self.child.prime(applications)  # type: ignore[union-attr]
+        return super().to_representation(applications)
+
+
 class ApplicationSerializer(serializers.ModelSerializer):
     """Public fields; payee details only for the applicant and the cooperative's staff."""
 
@@ -196,6 +213,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Application
+        list_serializer_class = ApplicationListSerializer
         fields = [
             "id", "fund", "title", "summary", "organisation", "status", "amount_requested_cents",
             "total_budget_cents", "own_contribution_cents", "own_contribution_received_cents", "priorities", "vote_opens_at",
@@ -250,9 +268,29 @@ class ApplicationSerializer(serializers.ModelSerializer):
         refused = (Application.Status.REJECTED, Application.Status.NOT_ALLOCATED)
         return "rejected" if application.status in refused else "approved"
 
+    def prime(self, applications: list[Application]) -> None:
+        """Read the ledger's figures of a page of applications in three queries, not a few
+        per row: own income, top-ups paid on, and (for reported ones) money owed back."""
+        cache: dict[int, _LedgerFigures] = self.__dict__.setdefault("_ledger_figures", {})
+        ids = [a.earmark_id for a in applications if a.earmark_id not in cache]
+        if not ids:
+            return
+        income = own_income_of_earmarks(ids)
+        topups = topups_payable_of_earmarks(ids)
+        repayable = [a.earmark_id for a in applications if a.status in REPAYABLE]
+        repayments = earmark_repayments(repayable) if repayable else {}
+        for pk in ids:
+            cache[pk] = _LedgerFigures(income[pk], topups[pk], repayments.get(pk, NO_REPAYMENT))
+
+    def _ledger(self, application: Application) -> _LedgerFigures:
+        cache: dict[int, _LedgerFigures] = self.__dict__.setdefault("_ledger_figures", {})
+        if application.earmark_id not in cache:
+            self.prime([application])
+        return cache[application.earmark_id]
+
     def get_topped_up_cents(self, application: Application) -> int:
         """Crowdfunding received for this application, from the ledger."""
-        return own_income_of_earmark(application.earmark).get("crowdfunding", 0)
+        return self._ledger(application).income.get("crowdfunding", 0)
 
     @extend_schema_field(PublicTopUpSerializer(many=True))
     def get_topups(self, application: Application) -> list[dict[str, Any]]:
@@ -265,10 +303,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
         ]
 
     def _topups_money(self, application: Application) -> tuple[int, int]:
-        cache: dict[int, tuple[int, int]] = self.__dict__.setdefault("_topups_money_cache", {})
-        if application.pk not in cache:
-            cache[application.pk] = topups_payable_cents(application.earmark)
-        return cache[application.pk]
+        return self._ledger(application).topups
 
     def get_topups_paid_out_cents(self, application: Application) -> int:
         """Top-ups (net of fees) paid on to the project with or after its grant."""
@@ -281,16 +316,13 @@ class ApplicationSerializer(serializers.ModelSerializer):
 
     def get_own_contribution_received_cents(self, application: Application) -> int:
         """Own income booked for this application (crowdfunding, donations...), from the ledger."""
-        return sum(own_income_of_earmark(application.earmark).values())
+        return sum(self._ledger(application).income.values())
 
     def _repayment(self, application: Application) -> Repayment:
         """Only reported applications can owe money back; the others cost no query."""
         if application.status not in REPAYABLE:
             return NO_REPAYMENT
-        cache: dict[int, Repayment] = self.__dict__.setdefault("_repayments", {})
-        if application.pk not in cache:
-            cache[application.pk] = earmark_repayment(application.earmark)
-        return cache[application.pk]
+        return self._ledger(application).repayment
 
     def get_owed_cents(self, application: Application) -> int:
         """Unspent money reported but not yet back on the cooperative's bank account."""

@@ -3,6 +3,7 @@ production settings, and gunicorn serves the admin, its static files and Swagger
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -164,6 +165,14 @@ def test_gunicorn_serves_the_admin_its_static_files_and_swagger_ui(tmp_path):
         assert any(b"swagger-ui" in asset for asset in assets), docs[:1000]
         for asset in assets:
             assert fetch(port, asset.decode(), host)[0] == 200, asset
+
+        # Everything gunicorn and the application printed is JSON lines; the access log is
+        # request_finished, with the request id and without gunicorn's own access line.
+        lines = [json.loads(line) for line in _output(process).splitlines() if line.strip()]
+        assert {line["logger"] for line in lines} >= {"gunicorn.error"}
+        health_lines = [line for line in lines if line.get("request") == "GET /api/v1/health/"]
+        assert [line["event"] for line in health_lines] == ["request_started", "request_finished"]
+        assert health_lines[0]["request_id"] == health_lines[1]["request_id"]
     finally:
         process.terminate()
         try:

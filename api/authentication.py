@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import structlog
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
@@ -17,6 +18,14 @@ from knox.models import AuthToken
 
 
 class ExpiringTokenAuthentication(TokenAuthentication):
+    def authenticate(self, request: Any) -> Any:
+        found = super().authenticate(request)
+        if found is not None:
+            # The request's log lines from here on name the user (backend/request_log.py
+            # binds a session's user before the view; a token is only read here).
+            structlog.contextvars.bind_contextvars(user_id=found[0].pk)
+        return found
+
     def _cleanup_token(self, auth_token: AuthToken) -> bool:
         if auth_token.expiry is not None and auth_token.expiry < timezone.now():
             auth_token.delete()

@@ -10,6 +10,8 @@ from pathlib import Path
 import environ
 from django.utils.translation import gettext_lazy as _
 
+from backend.logs import configure_structlog, logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
@@ -33,6 +35,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "django_structlog",
     "community",
     "ledger",
     "grants",
@@ -45,6 +48,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every line logged while a request is handled, by any middleware or view, carries
+    # its id, and every response (a redirect to HTTPS too) returns it in X-Request-ID.
+    "backend.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Serves the admin's and Swagger UI's files from STATIC_ROOT (production has no other server).
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -274,12 +280,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    # django-axes would log each failed login's username with its address; the audit
-    # trail keeps the username alone.
-    "loggers": {"axes": {"level": "ERROR"}},
-}
+# One JSON object per line on stdout, with the request's or the Celery task's id, secrets
+# redacted (backend/logs.py; the format is in docs/operations.md).
+LOGGING = logging_config(env("LOG_LEVEL", default="INFO"))
+configure_structlog()
+# django-structlog: the request id comes from backend.request_log, which keeps a sane
+# X-Request-ID from the proxy and replaces anything else; the request's id and user travel
+# with the Celery tasks it queues (the worker's lines carry them and the task's own id).
+DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = True
+DJANGO_STRUCTLOG_CELERY_ENABLED = True
+DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = True

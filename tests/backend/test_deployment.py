@@ -3,6 +3,7 @@ production settings, and gunicorn serves the admin, its static files and Swagger
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -19,6 +20,8 @@ import pytest
 import yaml
 from django.conf import settings
 
+from tests.conftest import OWNER_ALIAS
+
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "compose.yaml").read_text())
 SERVICES = COMPOSE["services"]
@@ -30,6 +33,7 @@ OPERATOR = {
     "BALLOT_KEY": "b" * 40,
     "POSTGRES_PASSWORD": "owner-secret",
     "POSTGRES_APP_PASSWORD": "app-secret",
+    "POSTGRES_BACKUP_PASSWORD": "backup-secret",
 }
 _VARIABLE = re.compile(r"\$(?:(\$)|\{(\w+)(?:(:?)([-?])([^}]*))?\}|(\w+))")
 
@@ -164,6 +168,14 @@ def test_gunicorn_serves_the_admin_its_static_files_and_swagger_ui(tmp_path):
         assert any(b"swagger-ui" in asset for asset in assets), docs[:1000]
         for asset in assets:
             assert fetch(port, asset.decode(), host)[0] == 200, asset
+
+        # Everything gunicorn and the application printed is JSON lines; the access log is
+        # request_finished, with the request id and without gunicorn's own access line.
+        lines = [json.loads(line) for line in _output(process).splitlines() if line.strip()]
+        assert {line["logger"] for line in lines} >= {"gunicorn.error"}
+        health_lines = [line for line in lines if line.get("request") == "GET /api/v1/health/"]
+        assert [line["event"] for line in health_lines] == ["request_started", "request_finished"]
+        assert health_lines[0]["request_id"] == health_lines[1]["request_id"]
     finally:
         process.terminate()
         try:
@@ -233,7 +245,7 @@ def test_compose_refuses_to_start_without_each_secret():
     for secret in OPERATOR:
         without = {k: v for k, v in OPERATOR.items() if k != secret}
         with pytest.raises(LookupError, match=secret):
-            for name in ("postgres", *APP_SERVICES):
+            for name in ("postgres", "backup", *APP_SERVICES):
                 service_environment(name, without)
 
 
@@ -247,7 +259,7 @@ def test_every_variable_of_the_readme_reaches_the_app_containers():
 
 
 def test_web_worker_and_beat_start_once_migrate_has_succeeded_as_the_owner():
-    assert set(SERVICES) == {"postgres", "redis", *APP_SERVICES}
+    assert set(SERVICES) == {"postgres", "redis", "backup", *APP_SERVICES}
     postgres = service_environment("postgres")
     owner = postgres["POSTGRES_USER"]
     migrate = SERVICES["migrate"]
@@ -287,3 +299,99 @@ def test_the_postgres_service_creates_the_role_the_app_connects_as():
     sql = "\n".join(script.read_text() for script in scripts)
     assert re.search(rf"CREATE ROLE {app_role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE", sql)
     assert "$POSTGRES_APP_PASSWORD" in sql
+
+
+def test_the_backup_service_dumps_daily_as_a_read_only_role_of_its_own():
+    backup = service_environment("backup")
+    postgres = service_environment("postgres")
+    app_role = urlsplit(service_environment("web")["DATABASE_URL"]).username
+    assert backup["PGUSER"] not in (postgres["POSTGRES_USER"], app_role)
+    assert backup["PGPASSWORD"] == OPERATOR["POSTGRES_BACKUP_PASSWORD"]
+    assert backup["PGDATABASE"] == postgres["POSTGRES_DB"]
+    # Neither the owner's nor the application's password is in the backup container.
+    for secret in ("POSTGRES_PASSWORD", "POSTGRES_APP_PASSWORD"):
+        assert OPERATOR[secret] not in "".join(backup.values()), secret
+    # Retention and time are the operator's to set.
+    for variable, default in (("BACKUP_KEEP_DAYS", "14"), ("BACKUP_TIME", "02:30")):
+        assert SERVICES["backup"]["environment"][variable] == f"${{{variable}:-{default}}}"
+    assert backup["BACKUP_DIR"] == "/backups"
+    assert "backups:/backups" in SERVICES["backup"]["volumes"]
+    assert "private-media:/data/private:ro" in SERVICES["backup"]["volumes"]
+    assert SERVICES["backup"]["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert "./deploy/backup.sh:/usr/local/bin/buurtfonds-backup:ro" in SERVICES["backup"]["volumes"]
+    assert SERVICES["backup"]["entrypoint"] == ["/bin/sh", "/usr/local/bin/buurtfonds-backup"]
+    sql = (ROOT / "deploy" / "postgres-initdb" / "20-backup-role.sh").read_text()
+    role = backup["PGUSER"]
+    assert re.search(rf"CREATE ROLE {role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE INHERIT", sql)
+    assert f"GRANT pg_read_all_data TO {role}" in sql
+    assert "pg_write_all_data" not in sql
+    assert "$POSTGRES_BACKUP_PASSWORD" in sql
+
+
+def _run_backup(directory: Path, **extra: str) -> subprocess.CompletedProcess[str]:
+    """deploy/backup.sh once (BACKUP_ONCE=1) against the test database, as its owner."""
+    database = settings.DATABASES[OWNER_ALIAS]
+    environment = {
+        "PATH": os.environ["PATH"],
+        "PGHOST": str(database["HOST"]),
+        "PGPORT": str(database["PORT"]),
+        "PGUSER": str(database["USER"]),
+        "PGPASSWORD": str(database["PASSWORD"]),
+        "PGDATABASE": str(database["NAME"]),
+        "BACKUP_DIR": str(directory),
+        "BACKUP_ONCE": "1",
+        **extra,
+    }
+    return subprocess.run(
+        ["sh", str(ROOT / "deploy" / "backup.sh")], env=environment, capture_output=True, text=True
+    )
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_backup_writes_a_restorable_dump_and_keeps_only_the_days_it_is_told(tmp_path):
+    backups = tmp_path / "backups"
+    media = tmp_path / "media"
+    (media / "receipts").mkdir(parents=True)
+    (media / "receipts" / "bon.pdf").write_bytes(b"%PDF-1.4 receipt")
+    backups.mkdir()
+    old_dump, old_media = (
+        backups / "buurtfonds-20200101T023000Z.dump",
+        backups / ("buurtfonds-media-20200101T023000Z.tar.gz"),
+    )
+    recent = backups / "buurtfonds-20991231T023000Z.dump"
+    for path, days in ((old_dump, 20), (old_media, 20), (recent, 2)):
+        path.write_bytes(b"an earlier dump")
+        stamp = time.time() - days * 86400
+        os.utime(path, (stamp, stamp))
+
+    done = _run_backup(backups, BACKUP_KEEP_DAYS="14", MEDIA_DIR=str(media))
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    written = next(line for line in lines if line["event"] == "backup_written")
+    dump = Path(written["file"])
+    assert dump.parent == backups and dump.name.startswith("buurtfonds-") and written["bytes"] > 0
+    assert oct(dump.stat().st_mode & 0o777) == "0o600"  # personal data: the owner's only
+    listing = subprocess.run(["pg_restore", "--list", str(dump)], capture_output=True, text=True)
+    assert listing.returncode == 0 and "TABLE DATA public ledger_journalline" in listing.stdout
+    tars = sorted(backups.glob("buurtfonds-media-*.tar.gz"))
+    assert [t.name for t in tars] == [
+        dump.name.replace("buurtfonds-", "buurtfonds-media-").replace(".dump", ".tar.gz")
+    ]
+    # Older than 14 days: removed, after the new dump succeeded; the recent one stays.
+    assert not old_dump.exists() and not old_media.exists() and recent.exists()
+    assert not list(backups.glob(".*partial"))
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_failed_backup_removes_nothing_and_says_so(tmp_path):
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    old = backups / "buurtfonds-20200101T023000Z.dump"
+    old.write_bytes(b"the last good dump")
+    os.utime(old, (time.time() - 40 * 86400,) * 2)
+    failed = _run_backup(backups, PGDATABASE="bf_no_such_database", BACKUP_KEEP_DAYS="1")
+    assert failed.returncode != 0
+    assert json.loads(failed.stdout.splitlines()[-1])["event"] == "backup_failed"
+    assert old.exists() and [p.name for p in backups.iterdir()] == [old.name]

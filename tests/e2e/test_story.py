@@ -456,7 +456,9 @@ print(json.dumps(coop.pk))
     assert "choice" not in stranger or stranger["choice"] is None
     seen = neighbours[1].get(f"applications/{bbq['id']}/")
     assert seen["has_voted"] is True and seen["status"] == "voting"
-    lap("25 neighbours voted in parallel; the outsider, the applicant and the double vote refused")
+    lap(
+        "25 neighbours voted in parallel; outsider and applicant refused, a double vote counted once"
+    )
 
     # The garden's donor paid meanwhile: the webhook booked it.
     wait_until(

@@ -78,6 +78,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         reason="needs localstripe at LOCALSTRIPE_URL; CI runs it in a private network namespace"
     )
     skip_browser = pytest.mark.skip(reason="needs Debian's chromium; CI installs it")
+    skip_e2e = pytest.mark.skip(reason="needs the running stack of .ci/e2e (E2E_BASE_URL)")
     has_browser = shutil.which("chromium") or shutil.which("chromium-browser")
     for item in items:
         if "browser" in item.keywords and not has_browser:
@@ -86,6 +87,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip_pg)
         if "localstripe" in item.keywords and not os.environ.get("LOCALSTRIPE_URL"):
             item.add_marker(skip_ls)
+        if "e2e" in item.keywords and not os.environ.get("E2E_BASE_URL"):
+            item.add_marker(skip_e2e)
 
 
 @pytest.fixture(autouse=True)

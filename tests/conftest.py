@@ -78,6 +78,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         reason="needs localstripe at LOCALSTRIPE_URL; CI runs it in a private network namespace"
     )
     skip_browser = pytest.mark.skip(reason="needs Debian's chromium; CI installs it")
+    skip_faults = pytest.mark.skip(
+        reason="fault tests (kill -9, PostgreSQL restarts) run with FAULTS=1: .ci/faults"
+    )
     has_browser = shutil.which("chromium") or shutil.which("chromium-browser")
     for item in items:
         if "browser" in item.keywords and not has_browser:
@@ -86,6 +89,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip_pg)
         if "localstripe" in item.keywords and not os.environ.get("LOCALSTRIPE_URL"):
             item.add_marker(skip_ls)
+        if "faults" in item.keywords and os.environ.get("FAULTS") != "1":
+            item.add_marker(skip_faults)
 
 
 @pytest.fixture(autouse=True)

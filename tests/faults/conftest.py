@@ -117,7 +117,13 @@ class Cluster:
             "-D", str(self.data), "-U", "postgres", "-E", "UTF8", "--locale=C.UTF-8",
             "--auth-local=trust", "--auth-host=scram-sha-256",
         )  # fmt: skip
-        self.start(f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1")
+        # In its configuration, so that every later start (the tests stop and start it)
+        # listens on the same port, on loopback only.
+        settings_file = self.data / "postgresql.auto.conf"
+        self._run("sh", "-c", f"cat >> {settings_file} <<'EOF'\n"
+                  f"port = {self.port}\nlisten_addresses = '127.0.0.1'\n"
+                  f"unix_socket_directories = '{self.root}'\nEOF")  # fmt: skip
+        self.start()
         # The two roles of deploy/postgres-initdb and .ci/run: the owner migrates, the app
         # role is what web and worker connect as.
         for sql in (
@@ -131,18 +137,16 @@ class Cluster:
     def stop(self, mode: str = "fast") -> None:
         self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop")
 
-    def start(self, options: str = "") -> None:
-        # pg_ctl keeps the options of the last start in postmaster.opts. The port is in the
-        # machine's ephemeral range: while some client's connection happens to hold it as
-        # its own end, the bind fails; it is free again a moment later.
+    def start(self) -> None:
+        # The port is in the machine's ephemeral range: while some client's connection
+        # happens to hold it as its own end, the bind fails (.ci/faults reserves it).
         command = [str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-w"]
-        command += ["-o", options] if options else []
-        for attempt in range(40):
+        for attempt in range(120):
             try:
                 self._run(*command, "-t", "60", "start")
                 return
             except AssertionError as exc:
-                if "Address already in use" not in str(exc) or attempt == 39:
+                if "Address already in use" not in str(exc) or attempt == 119:
                     raise
                 time.sleep(0.25)
 

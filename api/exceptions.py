@@ -6,18 +6,22 @@ with ``Accept-Language: en``). Domain errors carry their own code and status.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from backend.errors import DomainError
+from backend.errors import DatabaseUnavailable, DomainError
 from community.audit import audit_log
+
+log = logging.getLogger(__name__)
 
 _GENERIC: dict[type[exceptions.APIException], tuple[str, Any]] = {
     exceptions.ParseError: (
@@ -44,6 +48,18 @@ _GENERIC: dict[type[exceptions.APIException], tuple[str, Any]] = {
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     request = context.get("request")
+    if isinstance(exc, OperationalError | InterfaceError):
+        # The database went away (a restart, a failover) or gave up on this statement: the
+        # request did not complete and may be sent again. Django drops the broken
+        # connection when the request ends; the next request connects anew.
+        log.warning("database unavailable for %s: %s", getattr(request, "path", "?"), exc)
+        set_rollback()
+        unavailable = DatabaseUnavailable()
+        return Response(
+            {"code": unavailable.code, "detail": str(unavailable.message), **unavailable.extra},
+            status=unavailable.status_code,
+            headers={"Retry-After": "1"},
+        )
     if isinstance(exc, DomainError):
         body: dict[str, Any] = {"code": exc.code, "detail": str(exc.message), **exc.extra}
         if exc.status_code == status.HTTP_403_FORBIDDEN:

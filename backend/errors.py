@@ -9,6 +9,7 @@ it without importing another app.
 from typing import Any
 
 from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 
 class DomainError(Exception):
@@ -61,3 +62,10 @@ class Unavailable(DomainError):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.extra = {"retryable": True, **self.extra}
+
+
+class DatabaseUnavailable(Unavailable):
+    """PostgreSQL did not answer (restarting, failing over, out of connections)."""
+
+    code = "database_unavailable"
+    message = _("The database cannot be reached just now. Please try again in a moment.")

@@ -14,6 +14,7 @@ from django.core.mail import send_mail
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from backend.faults import pause_point
 from community.models import Membership
 
 
@@ -146,7 +147,10 @@ def refund_topups(application_id: int) -> int:
     """A plan did not go ahead: its top-ups go back (idempotent)."""
     from .topups import topups_refund
 
-    return topups_refund(application_id=application_id)
+    started = topups_refund(application_id=application_id)
+    # Committed, not yet acknowledged: the task is handed out again and must refund nothing.
+    pause_point("refund.after_commit")
+    return started
 
 
 @shared_task(acks_late=True)

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
+from backend.faults import pause_point
 from backend.queue import enqueue_on_commit
 from community.audit import audit_log
 from ledger import chart, postings
@@ -363,14 +364,21 @@ def _kept(topup: TopUp) -> bool:
 
 def topups_refund(*, application_id: int) -> int:
     """Refund every succeeded top-up of an application that does not go ahead (unless kept
-    with the donor's consent). Idempotent; returns how many refunds it started."""
+    with the donor's consent). Idempotent; returns how many refunds it started or finished.
+
+    A refund that a killed worker left pending with no refund recorded is taken up again
+    (:func:`topup_refund` looks at Stripe before creating one), so the task handed out again
+    after the crash finishes it instead of leaving it to the sweep."""
     application = Application.objects.get(pk=application_id)
     if application.status not in ENDED:
         return 0
     ids = list(
-        TopUp.objects.filter(
-            application_id=application_id, status=TopUp.Status.SUCCEEDED
-        ).values_list("pk", flat=True)
+        TopUp.objects.filter(application_id=application_id)
+        .filter(
+            Q(status=TopUp.Status.SUCCEEDED) | Q(status=TopUp.Status.REFUND_PENDING, refund_id="")
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )
     return sum(1 for pk in ids if topup_refund(topup_id=pk))
 
@@ -410,6 +418,8 @@ def topup_refund(*, topup_id: int) -> bool:
                 idempotency_key=f"{topup.idempotency_key}-refund-{topup.refund_attempts}",
                 metadata={"topup_id": str(topup.pk)},
             )
+        # Refunded at Stripe, nothing of it recorded here yet.
+        pause_point("refund.after_stripe")
     except gateway.GatewayUnavailable as exc:
         log.warning("refund of top-up %s waits for Stripe: %s", topup.pk, exc)
         return True
@@ -432,6 +442,8 @@ def topup_refund(*, topup_id: int) -> bool:
         topup.save(update_fields=["refund_id", "updated_at"])
         if refund.status in ("succeeded", "failed", "canceled"):
             _refund_outcome(topup.payment_intent_id or "", refund.id, refund.status, refund.amount)
+        # Refunded at Stripe and booked, not yet committed.
+        pause_point("refund.before_commit")
     return True
 
 

@@ -79,6 +79,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     )
     skip_browser = pytest.mark.skip(reason="needs Debian's chromium; CI installs it")
     skip_e2e = pytest.mark.skip(reason="needs the running stack of .ci/e2e (E2E_BASE_URL)")
+    skip_faults = pytest.mark.skip(
+        reason="fault tests (kill -9, PostgreSQL restarts) run with FAULTS=1: .ci/faults"
+    )
     has_browser = shutil.which("chromium") or shutil.which("chromium-browser")
     for item in items:
         if "browser" in item.keywords and not has_browser:
@@ -89,6 +92,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip_ls)
         if "e2e" in item.keywords and not os.environ.get("E2E_BASE_URL"):
             item.add_marker(skip_e2e)
+        if "faults" in item.keywords and os.environ.get("FAULTS") != "1":
+            item.add_marker(skip_faults)
 
 
 @pytest.fixture(autouse=True)

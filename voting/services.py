@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from backend.errors import NotFound
+from backend.faults import pause_point
 from backend.queue import enqueue_on_commit
 from community.audit import audit_log
 from community.models import MemberOrganisation, Membership, Neighbourhood, Residency, User
@@ -395,6 +396,8 @@ def window_settle(*, application_id: int) -> Application | None:
         if application is None or not _is_due(application):
             return None  # not due, or another settler was first (it held the lock)
         _decide([application])
+        # Decided and booked, not yet committed: a worker killed here leaves nothing.
+        pause_point("settle.before_commit")
         return application
 
 

@@ -12,6 +12,7 @@ from django.core.mail import send_mail, send_mass_mail
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from backend.faults import pause_point
 from grants.tasks import in_both_languages
 
 
@@ -19,7 +20,10 @@ from grants.tasks import in_both_languages
 def settle_window(application_id: int) -> bool:
     from .services import window_settle
 
-    return window_settle(application_id=application_id) is not None
+    settled = window_settle(application_id=application_id) is not None
+    # Committed, not yet acknowledged: the task is handed out again and must do nothing.
+    pause_point("settle.after_commit")
+    return settled
 
 
 @shared_task(acks_late=True)

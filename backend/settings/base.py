@@ -98,10 +98,16 @@ def database_settings(variable: str) -> dict:
         # IMMEDIATE takes the write lock at BEGIN, so two writers queue instead of
         # failing with "database is locked" when a read lock is upgraded.
         database.setdefault("OPTIONS", {}).update({"transaction_mode": "IMMEDIATE", "timeout": 20})
-    elif env.bool("DATABASE_SERVER_SIDE_BINDING", default=True):
-        # psycopg 3 sends parameters apart from the SQL and prepares statements it sees
-        # repeatedly: the ledger's posting statement then skips parsing and planning.
-        database.setdefault("OPTIONS", {})["server_side_binding"] = True
+    else:
+        if env.bool("DATABASE_SERVER_SIDE_BINDING", default=True):
+            # psycopg 3 sends parameters apart from the SQL and prepares statements it sees
+            # repeatedly: the ledger's posting statement then skips parsing and planning.
+            database.setdefault("OPTIONS", {})["server_side_binding"] = True
+        # Seconds a connection is kept between requests (0: one per request). A kept
+        # connection is checked before each request reuses it, so after PostgreSQL restarts
+        # the next request reconnects instead of failing on the dead one.
+        database["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
+        database["CONN_HEALTH_CHECKS"] = True
     return database
 
 
@@ -192,6 +198,10 @@ TOPUP_MAX_CENTS = env.int("TOPUP_MAX_CENTS", default=500_000)
 
 DEMO_PASSWORD = env("DEMO_PASSWORD", default=None)
 
+# Test-only: where the fault tests arm and release pause points (backend/faults.py).
+# Production settings ignore it.
+FAULT_PAUSE_DIR = env("FAULT_PAUSE_DIR", default="")
+
 # Who the books belong to, as printed in the XML Auditfile Financieel.
 LEDGER_COMPANY_NAME = env("LEDGER_COMPANY_NAME", default="Stadscoöperatie Utrecht")
 LEDGER_TAX_REGISTRATION = env("LEDGER_TAX_REGISTRATION", default="")
@@ -211,6 +221,17 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 }
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# A task taken by a worker that dies (kill -9, a lost machine) is unacknowledged: Redis hands
+# it to another worker once this many seconds have passed since it was taken. It must exceed
+# the longest task, or a task still running is handed out twice (every task is idempotent,
+# but the work would be done twice). The fault tests (tests/faults) set it to seconds.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    # How often a worker looks for such tasks (seconds); with the default throttle of 10
+    # a look every ten seconds scans once in ten.
+    "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
+    "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=10),
+}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"

@@ -7,6 +7,8 @@ from .base import *  # noqa: F403
 from .base import env
 
 DEBUG = False
+# The fault tests' pause points (backend/faults.py) can never hold a production process.
+FAULT_PAUSE_DIR = ""
 
 
 def _required(name: str) -> str:

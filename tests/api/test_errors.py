@@ -81,3 +81,34 @@ def test_page_out_of_range_is_404_json(api):
     response = api.get("/api/v1/neighbourhoods/?page=99")
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
+
+
+def test_a_vote_while_the_database_is_unreachable_is_a_503_to_retry_not_a_500(
+    monkeypatch, coop_a, rivierenwijk
+):
+    from django.db import OperationalError
+
+    from tests.conftest import client_for
+    from tests.grants.factories import advance, make_application, make_fund, resident_of
+    from voting import services
+
+    application = advance(make_application(make_fund(coop_a, rivierenwijk)), "voting")
+    voter = resident_of(application.fund)
+
+    def restarting(**kwargs):
+        raise OperationalError("terminating connection due to administrator command")
+
+    monkeypatch.setattr(services, "ballot_cast", restarting)
+    response = client_for(voter).post(
+        f"/api/v1/applications/{application.pk}/vote/",
+        {"choice": "yes"},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 503
+    assert response["Retry-After"] == "1"
+    assert response.json() == {
+        "code": "database_unavailable",
+        "detail": "The database cannot be reached just now. Please try again in a moment.",
+        "retryable": True,
+    }

@@ -422,6 +422,31 @@ def test_a_refund_task_run_twice_refunds_once(api, stub, fund, django_capture_on
     assert topup.status == "refund_pending"
 
 
+def test_the_refund_task_handed_out_again_finishes_a_refund_a_killed_worker_left(
+    api, stub, application, django_capture_on_commit_callbacks
+):
+    """Killed after Stripe refunded, before anything was recorded: the refund task that the
+    broker hands out again finishes it (with the refund Stripe has), not only the sweep."""
+    from grants.tasks import refund_topups
+
+    topup = succeeded_topup(api, stub, application)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.application_cancel(
+            application=application, acting_user=board_of(application.fund.cooperative)
+        )
+    assert len(stub.refunds) == 1
+    # What the killed worker left: refund pending, Stripe's refund not recorded here.
+    TopUp.objects.filter(pk=topup.pk).update(status="refund_pending", refund_id="")
+    assert refund_topups(application.pk) == 1
+    topup.refresh_from_db()
+    assert topup.status == "refunded" and topup.refund_id in stub.refunds
+    assert len(stub.refunds) == 1
+    assert [line for line in lines_of(application) if line[3] == "refund"] == [
+        ("1100", "C", 5_000, "refund"),
+        ("8400", "D", 5_000, "refund"),
+    ]
+
+
 def test_a_failed_refund_is_shown_to_the_treasurer_and_retried(
     api, stub, application, django_capture_on_commit_callbacks
 ):

@@ -58,6 +58,8 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     # A body larger than any upload is refused before anything reads it (413).
     "backend.middleware.RequestBodyLimit",
+    # A page the database could not make (a restart, a failover) is a 503, not a 500.
+    "backend.middleware.DatabaseUnavailablePage",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -1,6 +1,8 @@
 """Every error has the same shape, in Dutch by default and in English on request."""
 
 import pytest
+from django.db import InterfaceError, OperationalError
+from django.test import Client
 
 pytestmark = pytest.mark.django_db
 
@@ -112,3 +114,21 @@ def test_a_vote_while_the_database_is_unreachable_is_a_503_to_retry_not_a_500(
         "detail": "The database cannot be reached just now. Please try again in a moment.",
         "retryable": True,
     }
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("failure", [OperationalError, InterfaceError])
+def test_a_page_the_database_could_not_make_is_a_503_to_try_again(monkeypatch, failure):
+    """The API's 503 (above) has its counterpart on the residents' pages: plain HTML in both
+    languages, made without a template that would ask the database again."""
+    from web import views
+
+    def gone(*args, **kwargs):
+        raise failure("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(views, "render", gone)
+    answer = Client(raise_request_exception=False).get("/?kies=1")
+    assert answer.status_code == 503
+    assert answer["Retry-After"] == "5"
+    page = answer.content.decode()
+    assert "Even niet bereikbaar" in page and "Nothing was lost" in page

@@ -247,17 +247,20 @@ def _deposit(line: BankLine, actor: User) -> bool:
 
 def _processor_payout(line: BankLine, actor: User) -> bool:
     """A credit from Stripe (the account holder the bank names, which a sender cannot type
-    into a remittance), never more than the Stripe clearing account holds."""
+    into a remittance), never more than the Stripe clearing account holds for the
+    statement's cooperative."""
     if line.amount_cents <= 0 or line.is_return:
         return False
     if "stripe" not in line.counterparty_name.casefold():
         return False
-    clearing = JournalLine.objects.filter(account__code=chart.PROCESSOR_CLEARING).aggregate(
-        total=Coalesce(Sum(SIGNED), 0)
-    )["total"]
+    # What Stripe holds for this cooperative's top-ups: another cooperative's money at Stripe
+    # is not this one's, whatever the amounts.
+    project = cooperative_project(cooperative=line.cooperative)
+    clearing = JournalLine.objects.filter(
+        account__code=chart.PROCESSOR_CLEARING, project=project
+    ).aggregate(total=Coalesce(Sum(SIGNED), 0))["total"]
     if line.amount_cents > clearing:
         return False
-    project = cooperative_project(cooperative=line.cooperative)
     line.entry = entry_post(
         lines=[
             Line(chart.BANK, D, line.amount_cents, project=project),

@@ -446,15 +446,21 @@ def test_only_the_cooperatives_treasurers_import_and_read_its_bank(story, treasu
     assert BankLine.objects.filter(match="ignored").count() == 0
 
 
-def test_an_oversized_upload_is_refused_before_it_is_read(fund, treasurer):
+@pytest.mark.parametrize(
+    ("megabytes", "status", "code"),
+    [(11, 400, "statement_too_large"), (50, 413, "request_too_large")],
+)
+def test_an_oversized_upload_is_refused_before_it_is_read(fund, treasurer, megabytes, status, code):
+    """Over a statement's 10 MB the view refuses it; over any upload's size, the middleware."""
     answer = client_for(treasurer).post(
         "/api/v1/bank/statements/",
         data=b"x",
         content_type="multipart/form-data; boundary=x",
-        CONTENT_LENGTH=str(50 * 1024 * 1024),
+        CONTENT_LENGTH=str(megabytes * 1024 * 1024),
     )
-    assert answer.status_code == 400
-    assert answer.json()["code"] == "statement_too_large"
+    assert answer.status_code == status
+    assert answer.json()["code"] == code
+    assert not BankStatement.objects.exists()
 
 
 def test_a_plain_credit_with_our_end_to_end_id_does_not_undo_a_payout(fund, treasurer):
@@ -524,3 +530,30 @@ def test_only_a_credit_from_stripe_up_to_its_balance_is_a_stripe_payout(fund, tr
     matches = dict(BankLine.objects.values_list("entry_reference", "match"))
     assert matches == {"P0": "unmatched", "P1": "unmatched", "P2": "processor_payout"}
     assert JournalEntry.objects.filter(kind="processor_payout").count() == 1
+
+
+def test_a_stripe_payout_counts_only_the_top_ups_of_its_own_cooperative(fund, coop_b, lunetten):
+    """Stripe holds EUR 97 for A's application and nothing for B: a Stripe credit of EUR 97
+    on B's statement is not B's money, and booking it would put B's clearing below zero."""
+    from ledger.postings import post_crowdfunding
+
+    application = advance(make_application(fund), "approved")
+    post_crowdfunding(
+        earmark=application.earmark,
+        amount_cents=10_000,
+        fee_cents=300,
+        idempotency_key="topup:a",
+        description="Crowdfunding",
+    )
+    coop_b.iban, coop_b.bank_account_name = RABO_IBAN, "Buurtcoöperatie B"
+    coop_b.save()
+    make_fund(coop_b, lunetten)
+    credit = {"amount_cents": 9_700, "counterparty_name": "Stripe Technology Europe",
+              "entry_reference": "PB", "booking_date": today()}  # fmt: skip
+    answer = upload(
+        treasurer_of(coop_b),
+        camt053(iban=RABO_IBAN, entries=[credit], closing_date=today(), opening_date=today()),
+    )
+    assert answer.status_code in (200, 201), answer.json()
+    assert BankLine.objects.get(entry_reference="PB").match == "unmatched"
+    assert not JournalEntry.objects.filter(kind="processor_payout").exists()

@@ -176,7 +176,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
     decision = serializers.SerializerMethodField()
     topped_up_cents = serializers.SerializerMethodField()
     organisation: serializers.SlugRelatedField = serializers.SlugRelatedField(
-        slug_field="name", read_only=True
+        slug_field="name", read_only=True, allow_null=True
     )
     payee_iban = serializers.SerializerMethodField()
     payee_name = serializers.SerializerMethodField()

@@ -167,7 +167,9 @@ class VerifySerializer(serializers.Serializer):
 
 
 class ResidencySettingsSerializer(serializers.Serializer):
-    notify_new_votes = serializers.BooleanField()
+    """A PATCH: a field left out stays as it is."""
+
+    notify_new_votes = serializers.BooleanField(required=False)
 
 
 class ResidentQuerySerializer(serializers.Serializer):

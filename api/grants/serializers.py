@@ -675,8 +675,10 @@ class PabulibSelectionSerializer(serializers.Serializer):
 
 
 class PayeeSerializer(serializers.Serializer):
-    payee_name = serializers.CharField(max_length=200, allow_blank=True)
-    payee_iban = serializers.CharField(max_length=40, allow_blank=True)
+    """A PATCH: a field left out stays as it is."""
+
+    payee_name = serializers.CharField(max_length=200, allow_blank=True, required=False)
+    payee_iban = serializers.CharField(max_length=40, allow_blank=True, required=False)
 
 
 class PayoutBatchCreateSerializer(serializers.Serializer):

@@ -119,3 +119,32 @@ def test_id_filters_say_their_range_in_the_schema_and_keep_to_it(schema, api):
     parameters = {p["name"]: p["schema"] for p in operation(schema, "funds/", "get")["parameters"]}
     assert parameters["cooperative"] == {"type": "integer", "minimum": 1, "maximum": 2**62}
     assert api.get("/api/v1/funds/?cooperative=0").status_code == 400
+
+
+def test_patching_the_payee_with_one_field_keeps_the_other(fund):
+    """The schema's PATCH body has no required field: {} was a 400 "field required"."""
+    application = make_application(fund)
+    client = client_for(application.applicant)
+    url = f"/api/v1/applications/{application.pk}/payee/"
+    assert client.patch(url, {}, format="json").status_code == 200
+    response = client.patch(url, {"payee_name": "Stichting Nieuw"}, format="json")
+    assert response.status_code == 200, response.content
+    application.refresh_from_db()
+    assert application.payee_name == "Stichting Nieuw"
+    assert application.payee_iban == "NL91ABNA0417164300"
+    response = client.patch(url, {"payee_iban": "NL20INGB0001234567"}, format="json")
+    application.refresh_from_db()
+    assert (application.payee_name, application.payee_iban) == (
+        "Stichting Nieuw",
+        "NL20INGB0001234567",
+    )
+
+
+def test_patching_my_residency_with_nothing_changes_nothing(resident_a):
+    client = client_for(resident_a)
+    assert client.patch("/api/v1/residents/me/", {"notify_new_votes": True}, format="json").json()[
+        "notify_new_votes"
+    ]
+    response = client.patch("/api/v1/residents/me/", {}, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["notify_new_votes"] is True

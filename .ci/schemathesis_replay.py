@@ -20,15 +20,14 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
-
-STAFF_A = {"coordinator", "board", "treasurer"}
 
 
 @dataclass(frozen=True)
 class Allowed:
     pattern: str  # matched against the path after /api/v1/
-    who: str | frozenset[str]  # "anyone", "public" (only if a logged-out GET answers too), roles
+    who: str  # "anyone", or a rule that Replay.holds checks for the other person
     reason: str
 
 
@@ -44,24 +43,27 @@ ALLOWED = [
     Allowed(
         r"applications/\d+/(checks/)?",
         "public",
-        "a submitted application is public (its payee details are not: checked below); "
-        "a draft only for its applicant and the cooperative's staff",
+        "a submitted application is public, to anyone logged out too (its payee details are "
+        "not: checked apart); a draft is not",
     ),
     Allowed(
-        r"applications/\d+/(checks/)?",
-        frozenset(STAFF_A),
-        "the staff of cooperative A (coordinator, board, treasurer) see its drafts",
+        r"applications/\d+/(checks/|receipts/\d+/)?",
+        "own",
+        "the applicant's own application (in their ?mine=true list)",
     ),
     Allowed(
-        r"applications/\d+/receipts/\d+/",
-        frozenset(STAFF_A),
-        "receipts: the applicant and the cooperative's staff",
+        r"applications/\d+/(checks/|receipts/\d+/)?",
+        "staff",
+        "a role (coordinator, board, treasurer) in the cooperative of the application's fund",
     ),
+    Allowed(r"payouts/\d+/(sepa/)?", "treasurer", "a treasurer of the batch's cooperative"),
+    Allowed(r"topups/\d+/", "treasurer", "a treasurer of the top-up's fund's cooperative"),
+    Allowed(r"bank/(lines|statements)/\d+/", "treasurer", "a treasurer of that cooperative"),
+    Allowed(r"neighbourhoods/\d+/voting-codes/", "coordinator", "a coordinator of that buurt"),
 ]
 # The private fields of an application: null for anyone but the applicant and the staff of
-# the fund's cooperative (the full IBAN only for its treasurers).
+# the fund's cooperative.
 PRIVATE_APPLICATION_FIELDS = ("payee_name", "payee_iban", "receipts")
-SEES_PRIVATE = STAFF_A | {"applicant"}
 
 
 def object_urls(har: Path) -> set[str]:
@@ -95,25 +97,84 @@ def fetch(base: str, path: str, token: str | None) -> tuple[int, bytes]:
         return error.code, error.read()
 
 
-def allowed(path: str, who: str, base: str) -> str | None:
-    """Why ``who`` may read ``path``, or None."""
-    relative = urlsplit(path).path.removeprefix("/api/v1/")
-    for rule in ALLOWED:
-        if not re.fullmatch(rule.pattern, relative):
-            continue
-        if rule.who == "anyone" or (isinstance(rule.who, frozenset) and who in rule.who):
-            return rule.reason
-        if rule.who == "public" and 200 <= fetch(base, path, None)[0] < 300:
-            return rule.reason
-    return None
+class Replay:
+    def __init__(self, base: str, tokens: dict[str, str]) -> None:
+        self.base, self.tokens = base, tokens
+        self._me: dict[str, dict] = {}
+        self._mine: dict[str, set[int]] = {}
+        self._fund_cooperative: dict[int, int] = {}
 
+    def get(self, path: str, who: str | None) -> tuple[int, bytes]:
+        return fetch(self.base, path, self.tokens[who] if who else None)
 
-def private_fields_leak(path: str, who: str, body: bytes) -> list[str]:
-    relative = urlsplit(path).path.removeprefix("/api/v1/")
-    if not re.fullmatch(r"applications/\d+/", relative) or who in SEES_PRIVATE:
-        return []
-    data = json.loads(body)
-    return [f for f in PRIVATE_APPLICATION_FIELDS if data.get(f) not in (None, [], "")]
+    def me(self, who: str) -> dict:
+        if who not in self._me:
+            self._me[who] = json.loads(self.get("/api/v1/auth/me/", who)[1])
+        return self._me[who]
+
+    def roles(self, who: str, role: str | None = None) -> set[int]:
+        return {
+            r["cooperative_id"] for r in self.me(who)["roles"] if role is None or r["role"] == role
+        }
+
+    def mine(self, who: str) -> set[int]:
+        if who not in self._mine:
+            body = json.loads(self.get("/api/v1/applications/?mine=true&page_size=100", who)[1])
+            self._mine[who] = {a["id"] for a in body["results"]}
+        return self._mine[who]
+
+    def cooperative_of(self, relative: str, body: Any, owner: str) -> int | None:
+        """The cooperative an object belongs to: from the answer the other person got, or
+        for an application (and its checks) from the application as its owner sees it."""
+        if isinstance(body, dict) and "cooperative" in body:
+            return int(body["cooperative"])
+        fund = body.get("fund") if isinstance(body, dict) else None
+        if relative.startswith("applications/"):
+            number = int(relative.split("/")[1])
+            status, raw = self.get(f"/api/v1/applications/{number}/", owner)
+            fund = json.loads(raw)["fund"] if status == 200 else fund
+        if fund is None:
+            return None
+        if fund not in self._fund_cooperative:
+            fund_body = json.loads(self.get(f"/api/v1/funds/{fund}/", None)[1])
+            self._fund_cooperative[fund] = fund_body["cooperative"]
+        return self._fund_cooperative[fund]
+
+    def holds(self, rule: str, who: str, path: str, body: Any, owner: str) -> bool:
+        relative = urlsplit(path).path.removeprefix("/api/v1/")
+        number = int(re.findall(r"\d+", relative)[0])
+        if rule == "anyone":
+            return True
+        if rule == "public":
+            return 200 <= self.get(path, None)[0] < 300
+        if rule == "own":
+            return number in self.mine(who)
+        if rule == "coordinator":
+            return number in self.me(who)["coordinator_of"]
+        cooperative = self.cooperative_of(relative, body, owner)
+        if rule == "staff":
+            return cooperative in self.roles(who)
+        if rule == "treasurer":
+            return cooperative in self.roles(who, "treasurer")
+        raise ValueError(rule)
+
+    def allowed(self, path: str, who: str, body: Any, owner: str) -> str | None:
+        """Why ``who`` may read ``path`` (which ``owner`` reached), or None."""
+        relative = urlsplit(path).path.removeprefix("/api/v1/")
+        for rule in ALLOWED:
+            if re.fullmatch(rule.pattern, relative) and self.holds(
+                rule.who, who, path, body, owner
+            ):
+                return rule.reason
+        return None
+
+    def private_fields_leak(self, path: str, who: str, body: Any, owner: str) -> list[str]:
+        relative = urlsplit(path).path.removeprefix("/api/v1/")
+        if not re.fullmatch(r"applications/\d+/", relative):
+            return []
+        if any(self.holds(rule, who, path, body, owner) for rule in ("own", "staff")):
+            return []
+        return [f for f in PRIVATE_APPLICATION_FIELDS if body.get(f) not in (None, [], "")]
 
 
 def main() -> int:
@@ -121,46 +182,60 @@ def main() -> int:
     parser.add_argument("--base", required=True)
     parser.add_argument("--tokens", type=Path, required=True)
     parser.add_argument("--hars", type=Path, required=True)
+    parser.add_argument("--objects", type=Path, required=True)
     parser.add_argument("--roles", nargs="+", required=True)
     args = parser.parse_args()
     tokens: dict[str, str] = json.loads(args.tokens.read_text())
+    replay = Replay(args.base, tokens)
 
-    leaks: list[str] = []
-    tried = refused = permitted = 0
+    failures: list[str] = []
+    reached: dict[str, set[str]] = {}
     for owner in args.roles:
         har = args.hars / f"{owner}.har"
         if not har.exists():
-            leaks.append(f"no HAR report for {owner}: {har}")
+            failures.append(f"no HAR report for {owner}: {har}")
             continue
-        urls = sorted(object_urls(har))
-        print(f"{owner}: {len(urls)} object URLs reached with a 2xx")
-        for path in urls:
-            for other, token in tokens.items():
+        reached[owner] = object_urls(har)
+        print(f"{owner}: {len(reached[owner])} object URLs reached with a 2xx")
+    for owner, paths in json.loads(args.objects.read_text()).items():
+        for path in paths:
+            status, _ = replay.get(path, owner)
+            if not 200 <= status < 300:
+                failures.append(f"{owner} cannot reach their own {path}: {status}")
+            reached.setdefault(owner, set()).add(path)
+        print(f"{owner}: {len(paths)} private objects of the seed")
+
+    tried = refused = permitted = 0
+    for owner, paths in reached.items():
+        for path in sorted(paths):
+            for other in tokens:
                 if other == owner:
                     continue
                 tried += 1
-                status, body = fetch(args.base, path, token)
+                status, raw = replay.get(path, other)
                 if status in (403, 404):
                     refused += 1
                     continue
-                if status >= 500:
-                    leaks.append(f"{status} for {other} on {path} (reached by {owner})")
+                where = f"{status} for {other} on {path} (reached by {owner})"
+                if not 200 <= status < 300:
+                    failures.append(f"neither refused nor allowed: {where}")
                     continue
-                reason = allowed(path, other, args.base)
+                body = json.loads(raw) if raw.strip().startswith((b"{", b"[")) else None
+                reason = replay.allowed(path, other, body, owner)
                 if reason is None:
-                    leaks.append(f"{status} for {other} on {path} (reached by {owner})")
+                    failures.append(f"LEAK: {where}")
                     continue
                 permitted += 1
-                exposed = private_fields_leak(path, other, body) if status == 200 else []
+                exposed = replay.private_fields_leak(path, other, body, owner)
                 if exposed:
-                    leaks.append(f"{other} sees {', '.join(exposed)} of {path} ({owner}'s)")
+                    failures.append(f"LEAK: {other} sees {', '.join(exposed)} of {path}")
     print(
         f"cross-user replay: {tried} requests, {refused} refused (403/404), "
-        f"{permitted} allowed by the allow-list, {len(leaks)} leaks"
+        f"{permitted} allowed by the allow-list, {len(failures)} failures"
     )
-    for leak in leaks:
-        print(f"  LEAK: {leak}")
-    return 1 if leaks else 0
+    for failure in failures:
+        print(f"  {failure}")
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":

@@ -4,8 +4,10 @@ Cooperative A is seed_demo's buurtcooperative (Dichterswijk en Rivierenwijk); co
 (Overvecht Noord) is added here, so that the cross-user replay has a resident, an applicant
 and staff of another buurt and another cooperative to try every object URL with.
 
-Writes ``{"<who>": "<token>"}`` to the file named as the only argument (mode 600).
-Usage: DJANGO_SETTINGS_MODULE=... python .ci/schemathesis_seed.py TOKENS.json
+Writes ``{"<who>": "<token>"}`` to TOKENS.json (mode 600), and to OBJECTS.json the private
+objects made here, per owner (``{"<who>": ["/api/v1/...", ...]}``), which the replay tries
+with everyone else's token whether or not schemathesis happened to reach them.
+Usage: DJANGO_SETTINGS_MODULE=... python .ci/schemathesis_seed.py TOKENS.json OBJECTS.json
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 from django.db import transaction  # noqa: E402
+from django.utils import timezone  # noqa: E402
 from knox.models import AuthToken  # noqa: E402
 
 from community.models import Cooperative, Membership, Neighbourhood, User  # noqa: E402
@@ -32,7 +35,8 @@ from community.services import (  # noqa: E402
     residence_codes_issue,
     residency_verify,
 )
-from grants.models import Application, Fund  # noqa: E402
+from grants.models import Application, Fund, PayoutBatch  # noqa: E402
+from grants.payouts import payout_batch_create  # noqa: E402
 from grants.services import application_create, fund_create, fund_deposit  # noqa: E402
 
 COOP_A = "buurtcooperatie-dichterswijk-rivierenwijk"
@@ -73,23 +77,23 @@ def verify(residents: list[User], buurt: Neighbourhood, coordinator: User) -> No
             residency_verify(user=resident, code=code)
 
 
-def draft(fund: Fund, applicant: User, title: str) -> None:
-    if not Application.objects.filter(fund=fund, applicant=applicant).exists():
-        application_create(
-            fund=fund,
-            acting_user=applicant,
-            title=title,
-            summary="Een concept dat alleen de aanvrager en de staf zien.",
-            amount_requested_cents=20_000,
-            total_budget_cents=21_000,
-            own_contribution_cents=1_000,
-            payee_name="Stichting Proef",
-            payee_iban="NL91ABNA0417164300",
-        )
+def draft(fund: Fund, applicant: User, title: str) -> Application:
+    found = Application.objects.filter(fund=fund, applicant=applicant).first()
+    return found or application_create(
+        fund=fund,
+        acting_user=applicant,
+        title=title,
+        summary="Een concept dat alleen de aanvrager en de staf zien.",
+        amount_requested_cents=20_000,
+        total_budget_cents=21_000,
+        own_contribution_cents=1_000,
+        payee_name="Stichting Proef",
+        payee_iban="NL91ABNA0417164300",
+    )
 
 
 @transaction.atomic
-def seed(password: str) -> dict[str, str]:
+def seed(password: str) -> tuple[dict[str, str], dict[str, list[str]]]:
     coop_a = Cooperative.objects.get(slug=COOP_A)
     buurt_a = Neighbourhood.objects.get(slug=BUURT_A)
     buurt_b = Neighbourhood.objects.get(slug=BUURT_B)
@@ -138,26 +142,48 @@ def seed(password: str) -> dict[str, str]:
         reference="SCHEMA-OVERVECHT-2026",
         acting_user=User.objects.get(username=ROLES["treasurer_b"]),
     )
-    draft(fund_a, applicant_a, "Concept: plantenbakken Rijnlaan")
-    draft(fund_b, residents_b[1], "Concept: buurtkast Overvecht")
+    draft_a = draft(fund_a, applicant_a, "Concept: plantenbakken Rijnlaan")
+    draft_b = draft(fund_b, residents_b[1], "Concept: buurtkast Overvecht")
+    # A payout batch of cooperative A's treasurer, for the approved demo application.
+    treasurer_a = User.objects.get(username=ROLES["treasurer"])
+    batch = PayoutBatch.objects.filter(cooperative=coop_a).first()
+    if batch is None:
+        approved = Application.objects.get(fund=fund_a, status=Application.Status.APPROVED)
+        batch = payout_batch_create(
+            acting_user=treasurer_a,
+            application_ids=[approved.pk],
+            execution_date=timezone.localdate(),
+        )
+    api = "/api/v1"
+    objects = {
+        "applicant": [
+            f"{api}/applications/{draft_a.pk}/",
+            f"{api}/applications/{draft_a.pk}/checks/",
+        ],
+        "applicant_b": [f"{api}/applications/{draft_b.pk}/"],
+        "treasurer": [f"{api}/payouts/{batch.pk}/"],
+        "coordinator": [f"{api}/neighbourhoods/{buurt_a.pk}/voting-codes/"],
+        "coordinator_b": [f"{api}/neighbourhoods/{buurt_b.pk}/voting-codes/"],
+    }
 
     tokens = {}
     for who, username in ROLES.items():
         _, token = AuthToken.objects.create(user=User.objects.get(username=username))
         tokens[who] = token
-    return tokens
+    return tokens, objects
 
 
 def main() -> None:
     password = settings.DEMO_PASSWORD
     if not password:
         sys.exit("DEMO_PASSWORD is not set")
-    out = Path(sys.argv[1])
-    tokens = seed(password)
+    out, objects_out = Path(sys.argv[1]), Path(sys.argv[2])
+    tokens, objects = seed(password)
     out.touch(mode=0o600)
     os.chmod(out, 0o600)
     out.write_text(json.dumps(tokens, indent=2))
-    print(f"tokens for {', '.join(tokens)} in {out}")
+    objects_out.write_text(json.dumps(objects, indent=2))
+    print(f"tokens for {', '.join(tokens)} in {out}; private objects in {objects_out}")
 
 
 if __name__ == "__main__":

@@ -38,19 +38,61 @@ def _int_filter(field: models.Field) -> dict[str, Any]:
     return {"min_value": -MAX_INT - 1, "max_value": MAX_INT}
 
 
+class StrictBooleanField(forms.NullBooleanField):
+    """true/false (or 1/0) only: "AAA" is a 400, where Django reads it as "not given"."""
+
+    VALUES = {"true": True, "1": True, "false": False, "0": False}
+
+    def to_python(self, value: Any) -> bool | None:
+        if value in (None, ""):
+            return None
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text not in self.VALUES:
+            raise forms.ValidationError(_("Give true or false."), code="invalid")
+        return self.VALUES[text]
+
+    def validate(self, value: Any) -> None:
+        return None
+
+
+class BooleanFilter(filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+
+def _default_for(field_class: type) -> dict[str, Any] | None:
+    if issubclass(field_class, (models.AutoField, models.ForeignKey, models.ManyToManyField)):
+        return {"filter_class": WholeNumberFilter, "extra": _id_filter}
+    if issubclass(field_class, models.IntegerField):
+        return {"filter_class": WholeNumberFilter, "extra": _int_filter}
+    if issubclass(field_class, models.BooleanField):
+        return {"filter_class": BooleanFilter}
+    return None
+
+
+def _filter_defaults() -> dict[type, dict[str, Any]]:
+    defaults = dict(filters.FilterSet.FILTER_DEFAULTS)
+    for field_class in (
+        *defaults,
+        models.AutoField,
+        models.BigAutoField,
+        models.ForeignKey,
+        models.OneToOneField,
+        models.ManyToManyField,
+    ):
+        default = _default_for(field_class)
+        if default is not None:
+            defaults[field_class] = default
+    return defaults
+
+
 class FilterSet(filters.FilterSet):
     """The base of every filter set: relations and integer columns filter by a bounded whole
-    number (``?fund=999999`` is an empty list, not "select a valid choice")."""
+    number (``?fund=999999`` is an empty list, not "select a valid choice"), booleans take
+    true or false only."""
 
-    FILTER_DEFAULTS = {
-        **filters.FilterSet.FILTER_DEFAULTS,
-        models.AutoField: {"filter_class": WholeNumberFilter, "extra": _id_filter},
-        models.BigAutoField: {"filter_class": WholeNumberFilter, "extra": _id_filter},
-        models.IntegerField: {"filter_class": WholeNumberFilter, "extra": _int_filter},
-        models.ForeignKey: {"filter_class": WholeNumberFilter, "extra": _id_filter},
-        models.OneToOneField: {"filter_class": WholeNumberFilter, "extra": _id_filter},
-        models.ManyToManyField: {"filter_class": WholeNumberFilter, "extra": _id_filter},
-    }
+    FILTER_DEFAULTS = _filter_defaults()
 
 
 class FilterBackend(filters.DjangoFilterBackend):

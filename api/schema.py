@@ -11,7 +11,8 @@ by hand:
 - 404: it names an object in its path or pages through a list (unknown or not yours, a page
   past the end), or it looks up what its input names;
 - 409: it changes something (the state machine said no, or another request won);
-- 413: it takes a file; 415: it reads a body (a content type it cannot read);
+- 413: it takes a file; 414: it takes a query (gunicorn's limit on the request line);
+- 415: it reads a body (a content type it cannot read);
 - 429: it is throttled (the token endpoint also after repeated failed logins);
 - 503: it waits on the payment provider (``reaches_payment_provider`` on the view).
 """
@@ -38,6 +39,7 @@ DESCRIPTIONS = {
     404: "Unknown, not visible to this user, or a page past the end.",
     409: "The object's state does not allow this now, or another request won the race.",
     413: "The upload is too large; nothing was stored.",
+    414: "The URL is too long: the web server refuses it before the API reads it (no body).",
     415: "That content type is not supported.",
     429: "Too many requests (or failed logins); `Retry-After` says when to try again.",
     503: "The payment provider is unreachable; nothing was half-done, try again later.",
@@ -78,6 +80,9 @@ class AutoSchema(BaseAutoSchema):
         responses = operation["responses"]
         for code in sorted(self.error_statuses(operation)):
             if str(code) not in responses:
+                if code == 414:
+                    responses[str(code)] = {"description": DESCRIPTIONS[code]}
+                    continue
                 response = self._get_response_for_code(Error, str(code))
                 response["description"] = DESCRIPTIONS[code]
                 responses[str(code)] = response
@@ -97,6 +102,8 @@ class AutoSchema(BaseAutoSchema):
         codes: set[int] = set()
         if has_body or in_query:
             codes |= {400, 404}
+        if in_query:
+            codes.add(414)
         if authenticators:
             codes.add(401)
         if not public or (unsafe and sessions):

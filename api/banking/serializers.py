@@ -7,6 +7,8 @@ from rest_framework import serializers
 from banking.models import BankLine, BankStatement
 from banking.selectors import Reconciliation
 
+from ..fields import StrictCharField
+
 
 class StatementUploadSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="a CAMT.053 (001.02 to 001.08) or MT940 file")
@@ -53,11 +55,11 @@ class LineBookSerializer(serializers.Serializer):
         required=False,
         help_text="a deposit into this fund (account: the income account of its source)",
     )
-    description = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    description = StrictCharField(max_length=500, required=False, allow_blank=True)
 
 
 class LineIgnoreSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=500)
+    reason = StrictCharField(max_length=500)
 
 
 class ReconciliationQuerySerializer(serializers.Serializer):

@@ -22,7 +22,7 @@ from community.models import Cooperative, Membership
 from community.selectors import role_cooperative_ids
 from grants.models import Fund
 
-from ..filters import MAX_ID, FilterSet, WholeNumberFilter
+from ..filters import MAX_ID, BooleanFilter, FilterSet, WholeNumberFilter
 from ..permissions import acting_user
 from . import serializers as s
 
@@ -69,7 +69,7 @@ class StatementViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
 
 class BankLineFilter(FilterSet):
-    matched = filters.BooleanFilter(method="filter_matched")
+    matched = BooleanFilter(method="filter_matched")
     match = filters.ChoiceFilter(choices=BankLine.Match.choices)
     statement = WholeNumberFilter(field_name="statement", min_value=1, max_value=MAX_ID)
     cooperative = WholeNumberFilter(field_name="cooperative", min_value=1, max_value=MAX_ID)

@@ -11,6 +11,8 @@ from community.models import (
     Wijk,
 )
 
+from ..fields import StrictCharField
+
 User = get_user_model()
 
 
@@ -43,19 +45,19 @@ class WijkWithNeighbourhoodsSerializer(serializers.ModelSerializer):
 
 
 class TokenRequestSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150)
-    password = serializers.CharField(max_length=128, trim_whitespace=False)
+    username = StrictCharField(max_length=150)
+    password = StrictCharField(max_length=128, trim_whitespace=False)
 
 
 class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField(help_text='send as "Authorization: Token <token>"')
+    token = StrictCharField(help_text='send as "Authorization: Token <token>"')
     expiry = serializers.DateTimeField(help_text="after this the token no longer works")
 
 
 class RegisterSerializer(serializers.Serializer):
     username = serializers.RegexField(r"^[\w.@+-]+\Z", max_length=150)
     email = serializers.EmailField(max_length=254)
-    password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
+    password = StrictCharField(max_length=128, write_only=True, trim_whitespace=False)
 
 
 class MembershipSerializer(serializers.ModelSerializer):
@@ -93,8 +95,8 @@ class ResidentSerializer(serializers.Serializer):
     """A verified resident as a coordinator at the desk finds them (no e-mail address)."""
 
     id = serializers.IntegerField(source="user.pk")
-    username = serializers.CharField(source="user.username")
-    name = serializers.CharField(source="user.get_full_name")
+    username = StrictCharField(source="user.username")
+    name = StrictCharField(source="user.get_full_name")
     neighbourhood = serializers.IntegerField(source="neighbourhood_id")
     verified_at = serializers.DateTimeField()
 
@@ -115,7 +117,7 @@ class UserSerializer(serializers.ModelSerializer):
 
 class MeSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    username = serializers.CharField()
+    username = StrictCharField()
     email = serializers.EmailField()
     roles = MembershipSerializer(many=True)
     cooperatives = serializers.ListField(
@@ -135,7 +137,7 @@ class ResidenceCodeBatchSerializer(serializers.Serializer):
     neighbourhood = serializers.IntegerField()
     count = serializers.IntegerField()
     expires_at = serializers.DateTimeField()
-    codes = serializers.ListField(child=serializers.CharField())
+    codes = serializers.ListField(child=StrictCharField())
 
 
 class ResidenceCodeSerializer(serializers.ModelSerializer):
@@ -163,7 +165,7 @@ class ResidenceCodeSerializer(serializers.ModelSerializer):
 
 
 class VerifySerializer(serializers.Serializer):
-    code = serializers.CharField(max_length=40)
+    code = StrictCharField(max_length=40)
 
 
 class ResidencySettingsSerializer(serializers.Serializer):
@@ -173,5 +175,5 @@ class ResidencySettingsSerializer(serializers.Serializer):
 
 
 class ResidentQuerySerializer(serializers.Serializer):
-    search = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    search = StrictCharField(max_length=100, required=False, allow_blank=True)
     neighbourhood = serializers.IntegerField(min_value=1, max_value=2**31 - 1, required=False)

@@ -36,6 +36,8 @@ from ledger.selectors import (
 )
 from voting.selectors import shown_tally
 
+from ..fields import StrictCharField
+
 REPAYABLE = (Application.Status.REPORTED, Application.Status.CLOSED)
 NO_REPAYMENT = Repayment(owed_cents=0, returned_cents=0, written_off_cents=0)
 
@@ -85,7 +87,7 @@ class DepositSerializer(serializers.Serializer):
     a serializer attribute of that name would hide DRF's own ``Field.source``."""
 
     amount_cents = serializers.IntegerField(min_value=1, max_value=10**12)
-    reference = serializers.CharField(max_length=100, help_text="bank statement reference")
+    reference = StrictCharField(max_length=100, help_text="bank statement reference")
 
     def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()
@@ -153,11 +155,11 @@ class RepaymentSerializer(serializers.Serializer):
     """How the applicant pays unspent money back."""
 
     owed_cents = serializers.IntegerField()
-    iban = serializers.CharField(
+    iban = StrictCharField(
         allow_null=True, help_text="the cooperative's account; null until it has one"
     )
-    account_name = serializers.CharField(allow_null=True)
-    reference = serializers.CharField(help_text="to write with the transfer")
+    account_name = StrictCharField(allow_null=True)
+    reference = StrictCharField(help_text="to write with the transfer")
 
 
 class PublicTopUpSerializer(serializers.Serializer):
@@ -165,7 +167,7 @@ class PublicTopUpSerializer(serializers.Serializer):
     they chose to show it."""
 
     amount_cents = serializers.IntegerField()
-    name = serializers.CharField(help_text='the donor\'s name, or "anonymous"')
+    name = StrictCharField(help_text='the donor\'s name, or "anonymous"')
 
 
 class ApplicationSerializer(serializers.ModelSerializer):
@@ -342,8 +344,8 @@ class ApplicationSerializer(serializers.ModelSerializer):
 class ApplicationUpdateSerializer(serializers.Serializer):
     """A draft's fields the applicant may correct (all optional)."""
 
-    title = serializers.CharField(max_length=200, required=False)
-    summary = serializers.CharField(max_length=5000, required=False)
+    title = StrictCharField(max_length=200, required=False)
+    summary = StrictCharField(max_length=5000, required=False)
     amount_requested_cents = serializers.IntegerField(min_value=0, max_value=10**10, required=False)
     total_budget_cents = serializers.IntegerField(min_value=0, max_value=10**11, required=False)
     own_contribution_cents = serializers.IntegerField(min_value=0, max_value=10**11, required=False)
@@ -353,37 +355,37 @@ class ApplicationUpdateSerializer(serializers.Serializer):
 
 
 class CheckSerializer(serializers.Serializer):
-    rule = serializers.CharField(help_text="the code submit would refuse with")
+    rule = StrictCharField(help_text="the code submit would refuse with")
     passed = serializers.BooleanField()
     figures = serializers.DictField(help_text="what the rule compared, in cents or counts")
 
 
 class ApplicationCreateSerializer(serializers.Serializer):
     fund = serializers.PrimaryKeyRelatedField(queryset=Fund.objects.all())
-    title = serializers.CharField(max_length=200)
-    summary = serializers.CharField(max_length=5000)
+    title = StrictCharField(max_length=200)
+    summary = StrictCharField(max_length=5000)
     amount_requested_cents = serializers.IntegerField(min_value=0, max_value=10**10)
     total_budget_cents = serializers.IntegerField(min_value=0, max_value=10**11)
     own_contribution_cents = serializers.IntegerField(min_value=0, max_value=10**11, default=0)
     priorities = serializers.PrimaryKeyRelatedField(
         queryset=Priority.objects.all(), many=True, required=False
     )
-    payee_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    payee_iban = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    payee_name = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
+    payee_iban = StrictCharField(max_length=40, required=False, allow_blank=True, default="")
     organisation = serializers.PrimaryKeyRelatedField(
         queryset=MemberOrganisation.objects.all(), required=False, allow_null=True, default=None
     )
-    paper_applicant_name = serializers.CharField(
+    paper_applicant_name = StrictCharField(
         max_length=200, required=False, allow_blank=True, default=""
     )
 
 
 class ReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    reason = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
 
 
 class ReportSerializer(serializers.Serializer):
-    summary = serializers.CharField(max_length=5000)
+    summary = StrictCharField(max_length=5000)
     spent_cents = serializers.IntegerField(min_value=0, max_value=10**10)
     receipts = serializers.ListField(
         child=serializers.FileField(), required=False, default=list, max_length=20
@@ -413,12 +415,12 @@ class OwnContributionSerializer(serializers.Serializer):
 
 
 class WriteOffSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=500)
+    reason = StrictCharField(max_length=500)
 
 
 class CloseSerializer(serializers.Serializer):
     evaluation = serializers.ChoiceField(choices=Application.Evaluation.choices)
-    note = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    note = StrictCharField(max_length=5000, required=False, allow_blank=True, default="")
 
 
 class TopUpCreateSerializer(serializers.Serializer):
@@ -426,9 +428,7 @@ class TopUpCreateSerializer(serializers.Serializer):
         min_value=1, max_value=10**9, help_text="between TOPUP_MIN_CENTS and TOPUP_MAX_CENTS"
     )
     email = serializers.EmailField(help_text="for the receipt; never shown")
-    display_name = serializers.CharField(
-        max_length=100, required=False, allow_blank=True, default=""
-    )
+    display_name = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
     show_name = serializers.BooleanField(required=False, default=False)
     keep_if_cancelled = serializers.BooleanField(
         required=False,
@@ -439,8 +439,8 @@ class TopUpCreateSerializer(serializers.Serializer):
 
 class TopUpCreatedSerializer(serializers.Serializer):
     topup_id = serializers.IntegerField()
-    client_secret = serializers.CharField(help_text="for Stripe.js to confirm the payment")
-    publishable_key = serializers.CharField()
+    client_secret = StrictCharField(help_text="for Stripe.js to confirm the payment")
+    publishable_key = StrictCharField()
 
 
 class TopUpSerializer(serializers.ModelSerializer):
@@ -465,19 +465,19 @@ class PriorityCoverageSerializer(serializers.Serializer):
     priority = serializers.IntegerField(source="priority.pk")
     neighbourhood = serializers.IntegerField(source="priority.neighbourhood_id")
     rank = serializers.IntegerField(source="priority.rank")
-    title = serializers.CharField(source="priority.title")
+    title = StrictCharField(source="priority.title")
     allocated_cents = serializers.IntegerField()
     projects = serializers.IntegerField()
     share_percent = serializers.DecimalField(max_digits=6, decimal_places=2)
 
 
 class UncoveredSerializer(serializers.Serializer):
-    rule = serializers.CharField()
+    rule = StrictCharField()
     priority = serializers.IntegerField(allow_null=True)
     rank = serializers.IntegerField(required=False)
-    title = serializers.CharField(required=False)
-    share_percent = serializers.CharField(required=False)
-    required_percent = serializers.CharField(required=False)
+    title = StrictCharField(required=False)
+    share_percent = StrictCharField(required=False)
+    required_percent = StrictCharField(required=False)
 
 
 class CoverageSerializer(serializers.Serializer):
@@ -544,7 +544,7 @@ class AssessmentCreateSerializer(serializers.Serializer):
     impact = serializers.IntegerField(min_value=1, max_value=5)
     transferability = serializers.IntegerField(min_value=1, max_value=5)
     social_return = serializers.IntegerField(min_value=1, max_value=5)
-    comment = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    comment = StrictCharField(max_length=5000, required=False, allow_blank=True, default="")
 
 
 class AssessmentSerializer(serializers.ModelSerializer):
@@ -563,7 +563,7 @@ class InterestCreateSerializer(serializers.Serializer):
     application = serializers.PrimaryKeyRelatedField(
         queryset=Application.objects.all(), required=False, allow_null=True, default=None
     )
-    note = serializers.CharField(max_length=500)
+    note = StrictCharField(max_length=500)
 
 
 class InterestSerializer(serializers.ModelSerializer):
@@ -597,14 +597,14 @@ class AllocateSerializer(serializers.Serializer):
 
 
 class ProposalSerializer(serializers.Serializer):
-    rule = serializers.CharField()
+    rule = StrictCharField()
     selected = serializers.ListField(child=serializers.IntegerField())
     total_cents = serializers.IntegerField()
     coverage = CoverageSerializer()
 
 
 class FinalizeSerializer(serializers.Serializer):
-    override_reason = serializers.CharField(
+    override_reason = StrictCharField(
         max_length=5000,
         required=False,
         allow_blank=True,
@@ -615,7 +615,7 @@ class FinalizeSerializer(serializers.Serializer):
 
 class ResultApplicationSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    title = serializers.CharField()
+    title = StrictCharField()
     amount_cents = serializers.IntegerField()
     selected = serializers.BooleanField()
     assessments = serializers.IntegerField()
@@ -625,12 +625,12 @@ class ResultApplicationSerializer(serializers.Serializer):
 
 
 class ResultBallotSerializer(serializers.Serializer):
-    organisation = serializers.CharField()
+    organisation = StrictCharField()
     approve = serializers.ListField(child=serializers.IntegerField())
 
 
 class RecusalSerializer(serializers.Serializer):
-    board_member = serializers.CharField()
+    board_member = StrictCharField()
     application = serializers.IntegerField(allow_null=True)
     organisation = serializers.IntegerField(allow_null=True)
 
@@ -647,18 +647,18 @@ class RoundResultSerializer(serializers.Serializer):
     """A round's published result (before the decision: its applications only)."""
 
     round = serializers.IntegerField()
-    status = serializers.CharField()
+    status = StrictCharField()
     budget_cents = serializers.IntegerField()
-    rule = serializers.CharField(allow_null=True)
+    rule = StrictCharField(allow_null=True)
     selected = serializers.ListField(child=serializers.IntegerField())
     allocated_cents = serializers.IntegerField()
     applications = ResultApplicationSerializer(many=True)
     ballots = ResultBallotSerializer(many=True)
     coverage = CoverageSerializer(allow_null=True)
-    decided_by = serializers.CharField(allow_null=True)
+    decided_by = StrictCharField(allow_null=True)
     decided_at = serializers.DateTimeField(allow_null=True)
     recusals = RecusalSerializer(many=True)
-    override_reason = serializers.CharField()
+    override_reason = StrictCharField()
 
 
 class PabulibSelectSerializer(serializers.Serializer):
@@ -667,18 +667,18 @@ class PabulibSelectSerializer(serializers.Serializer):
 
 
 class PabulibSelectionSerializer(serializers.Serializer):
-    rule = serializers.CharField()
-    selected = serializers.ListField(child=serializers.CharField(), help_text="project ids")
+    rule = StrictCharField()
+    selected = serializers.ListField(child=StrictCharField(), help_text="project ids")
     projects = serializers.IntegerField()
     voters = serializers.IntegerField()
-    budget = serializers.CharField()
+    budget = StrictCharField()
 
 
 class PayeeSerializer(serializers.Serializer):
     """A PATCH: a field left out stays as it is."""
 
-    payee_name = serializers.CharField(max_length=200, allow_blank=True, required=False)
-    payee_iban = serializers.CharField(max_length=40, allow_blank=True, required=False)
+    payee_name = StrictCharField(max_length=200, allow_blank=True, required=False)
+    payee_iban = StrictCharField(max_length=40, allow_blank=True, required=False)
 
 
 class PayoutBatchCreateSerializer(serializers.Serializer):
@@ -694,7 +694,7 @@ class PayoutBatchCreateSerializer(serializers.Serializer):
 class PayoutItemSerializer(serializers.ModelSerializer):
     """One transfer. The whole IBAN: only treasurers reach a batch at all."""
 
-    title = serializers.CharField(source="application.title")
+    title = StrictCharField(source="application.title")
     amount_cents = serializers.IntegerField()
     payee_name = serializers.SerializerMethodField()
     payee_iban = serializers.SerializerMethodField()

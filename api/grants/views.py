@@ -49,7 +49,7 @@ from payments import gateway
 from voting import services as voting_services
 from voting.models import Participation
 
-from ..filters import MAX_ID, FilterSet, WholeNumberFilter
+from ..filters import MAX_ID, BooleanFilter, FilterSet, WholeNumberFilter
 from ..permissions import acting_user
 from . import serializers as s
 
@@ -74,7 +74,13 @@ class FundViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return Response(s.FundSerializer(fund).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
-        parameters=[OpenApiParameter("year", int, description="default: this year")],
+        parameters=[
+            OpenApiParameter(
+                "year",
+                {"type": "integer", "minimum": 2000, "maximum": 2100},
+                description="default: this year",
+            )
+        ],
         responses=s.CoverageSerializer,
     )
     @action(detail=True, methods=["get"])
@@ -125,7 +131,7 @@ class ApplicationFilter(FilterSet):
     neighbourhood = WholeNumberFilter(
         field_name="fund__neighbourhood", min_value=1, max_value=MAX_ID
     )
-    mine = filters.BooleanFilter(method="filter_mine", label="only the caller's own applications")
+    mine = BooleanFilter(method="filter_mine", label="only the caller's own applications")
 
     class Meta:
         model = Application
@@ -279,7 +285,10 @@ class ApplicationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
         )
         return self._answer(application)
 
-    @extend_schema(request=s.ReportSerializer, responses=s.ApplicationSerializer)
+    @extend_schema(
+        request={"multipart/form-data": s.ReportSerializer, "application/json": s.ReportSerializer},
+        responses=s.ApplicationSerializer,
+    )
     @action(detail=True, methods=["post"])
     def report(self, request: Request, pk: str | None = None) -> Response:
         # Before request.data: a stranger's or an oversized upload is refused unread.
@@ -596,7 +605,10 @@ class PabulibSelectView(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "pabulib"
 
-    @extend_schema(request=s.PabulibSelectSerializer, responses=s.PabulibSelectionSerializer)
+    @extend_schema(
+        request={"multipart/form-data": s.PabulibSelectSerializer},
+        responses=s.PabulibSelectionSerializer,
+    )
     def post(self, request: Request) -> Response:
         size = int(request.META.get("CONTENT_LENGTH") or 0)
         if size > rounds.PABULIB_MAX_BYTES:

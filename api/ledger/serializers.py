@@ -3,6 +3,8 @@ from rest_framework import serializers
 from ledger.exports import FORMATS
 from ledger.models import Account, FiscalPeriod, JournalEntry, JournalLine
 
+from ..fields import StrictCharField
+
 
 class AccountSerializer(serializers.ModelSerializer):
     class Meta:
@@ -42,7 +44,7 @@ class JournalEntrySerializer(serializers.ModelSerializer):
 
 class YearQuerySerializer(serializers.Serializer):
     year = serializers.IntegerField(min_value=2000, max_value=2200)
-    project = serializers.CharField(max_length=20, required=False)
+    project = StrictCharField(max_length=20, required=False)
 
 
 class ExportQuerySerializer(YearQuerySerializer):
@@ -51,9 +53,9 @@ class ExportQuerySerializer(YearQuerySerializer):
 
 
 class TrialBalanceRowSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    name = serializers.CharField()
-    type = serializers.CharField()
+    code = StrictCharField()
+    name = StrictCharField()
+    type = StrictCharField()
     debit_cents = serializers.IntegerField()
     credit_cents = serializers.IntegerField()
     balance_cents = serializers.IntegerField()
@@ -61,16 +63,16 @@ class TrialBalanceRowSerializer(serializers.Serializer):
 
 class TrialBalanceSerializer(serializers.Serializer):
     year = serializers.IntegerField()
-    project = serializers.CharField(allow_null=True)
+    project = StrictCharField(allow_null=True)
     accounts = TrialBalanceRowSerializer(many=True)
     total_debit_cents = serializers.IntegerField()
     total_credit_cents = serializers.IntegerField()
 
 
 class StatementLineSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    name = serializers.CharField()
-    rj640_line = serializers.CharField()
+    code = StrictCharField()
+    name = StrictCharField()
+    rj640_line = StrictCharField()
     amount_cents = serializers.IntegerField()
 
 
@@ -94,8 +96,8 @@ class BalanceSheetSerializer(serializers.Serializer):
 
 
 class OwnContributionSerializer(serializers.Serializer):
-    project_code = serializers.CharField()
-    project_name = serializers.CharField()
+    project_code = StrictCharField()
+    project_name = StrictCharField()
     own_income_by_source = serializers.DictField(child=serializers.IntegerField())
     own_income_cents = serializers.IntegerField()
     needed_cents = serializers.IntegerField()

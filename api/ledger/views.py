@@ -45,7 +45,9 @@ class ReadsBooks(BasePermission):
 
 
 TREASURER = (Membership.Role.TREASURER,)
-YEAR = OpenApiParameter("year", OpenApiTypes.INT, required=True)
+YEAR = OpenApiParameter(
+    "year", {"type": "integer", "minimum": 2000, "maximum": 2200}, required=True
+)
 PROJECT = OpenApiParameter("project", OpenApiTypes.STR, description="project administration code")
 
 

@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
+from django_filters.widgets import BooleanWidget
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 
@@ -57,8 +58,21 @@ class StrictBooleanField(forms.NullBooleanField):
         return None
 
 
+class StrictBooleanWidget(BooleanWidget):
+    """Hands an unknown value on to the field (which refuses it) instead of dropping it."""
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
+        value = data.get(name)
+        known = super().value_from_datadict(data, files, name)
+        return value if known is None and value not in (None, "") else known
+
+
 class BooleanFilter(filters.BooleanFilter):
     field_class = StrictBooleanField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", StrictBooleanWidget)
+        super().__init__(*args, **kwargs)
 
 
 def _default_for(field_class: type) -> dict[str, Any] | None:

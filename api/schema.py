@@ -5,7 +5,8 @@ input, and a domain error may add figures of its own (``min_cents``, ``retryable
 Which statuses an operation can give follows from what the view is, not from a list kept
 by hand:
 
-- 400: it reads a body or query parameters (invalid input, a rule of the domain);
+- 400: it reads a body or query parameters (invalid input), or it changes something (a
+  rule of the domain, e.g. submitting a draft that breaks the fund's rules);
 - 401: it reads a token (a wrong or expired token is refused, also where anyone may come);
 - 403: it needs a login or a role, or it changes something with a session (CSRF);
 - 404: it names an object in its path or pages through a list (unknown or not yours, a page
@@ -100,7 +101,7 @@ class AutoSchema(BaseAutoSchema):
         unsafe = self.method in UNSAFE
 
         codes: set[int] = set()
-        if has_body or in_query:
+        if has_body or in_query or unsafe:
             codes |= {400, 404}
         if in_query:
             codes.add(414)

@@ -11,7 +11,7 @@ from community.models import (
     Wijk,
 )
 
-from ..fields import StrictCharField
+from ..fields import StrictBooleanField, StrictCharField, StrictIntegerField
 
 User = get_user_model()
 
@@ -64,7 +64,7 @@ class MembershipSerializer(serializers.ModelSerializer):
     cooperative: serializers.SlugRelatedField = serializers.SlugRelatedField(
         slug_field="slug", read_only=True
     )
-    cooperative_id = serializers.IntegerField(read_only=True)
+    cooperative_id = StrictIntegerField(read_only=True)
 
     class Meta:
         model = Membership
@@ -94,10 +94,10 @@ class MemberOrganisationSerializer(serializers.ModelSerializer):
 class ResidentSerializer(serializers.Serializer):
     """A verified resident as a coordinator at the desk finds them (no e-mail address)."""
 
-    id = serializers.IntegerField(source="user.pk")
+    id = StrictIntegerField(source="user.pk")
     username = StrictCharField(source="user.username")
     name = StrictCharField(source="user.get_full_name")
-    neighbourhood = serializers.IntegerField(source="neighbourhood_id")
+    neighbourhood = StrictIntegerField(source="neighbourhood_id")
     verified_at = serializers.DateTimeField()
 
 
@@ -116,26 +116,26 @@ class UserSerializer(serializers.ModelSerializer):
 
 
 class MeSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = StrictIntegerField()
     username = StrictCharField()
     email = serializers.EmailField()
     roles = MembershipSerializer(many=True)
     cooperatives = serializers.ListField(
-        child=serializers.IntegerField(), help_text="ids of the cooperatives where you hold a role"
+        child=StrictIntegerField(), help_text="ids of the cooperatives where you hold a role"
     )
     coordinator_of = serializers.ListField(
-        child=serializers.IntegerField(), help_text="ids of the buurten you coordinate"
+        child=StrictIntegerField(), help_text="ids of the buurten you coordinate"
     )
     residency = ResidencySerializer(allow_null=True)
 
 
 class ResidenceCodeIssueSerializer(serializers.Serializer):
-    count = serializers.IntegerField(min_value=1, max_value=1000)
+    count = StrictIntegerField(min_value=1, max_value=1000)
 
 
 class ResidenceCodeBatchSerializer(serializers.Serializer):
-    neighbourhood = serializers.IntegerField()
-    count = serializers.IntegerField()
+    neighbourhood = StrictIntegerField()
+    count = StrictIntegerField()
     expires_at = serializers.DateTimeField()
     codes = serializers.ListField(child=StrictCharField())
 
@@ -171,9 +171,9 @@ class VerifySerializer(serializers.Serializer):
 class ResidencySettingsSerializer(serializers.Serializer):
     """A PATCH: a field left out stays as it is."""
 
-    notify_new_votes = serializers.BooleanField(required=False)
+    notify_new_votes = StrictBooleanField(required=False)
 
 
 class ResidentQuerySerializer(serializers.Serializer):
     search = StrictCharField(max_length=100, required=False, allow_blank=True)
-    neighbourhood = serializers.IntegerField(min_value=1, max_value=2**31 - 1, required=False)
+    neighbourhood = StrictIntegerField(min_value=1, max_value=2**31 - 1, required=False)

@@ -36,19 +36,19 @@ from ledger.selectors import (
 )
 from voting.selectors import shown_tally
 
-from ..fields import StrictCharField
+from ..fields import StrictBooleanField, StrictCharField, StrictIntegerField
 
 REPAYABLE = (Application.Status.REPORTED, Application.Status.CLOSED)
 NO_REPAYMENT = Repayment(owed_cents=0, returned_cents=0, written_off_cents=0)
 
 
 class BalanceSerializer(serializers.Serializer):
-    deposited_cents = serializers.IntegerField()
-    reserved_cents = serializers.IntegerField()
-    committed_cents = serializers.IntegerField()
-    paid_cents = serializers.IntegerField()
-    returned_cents = serializers.IntegerField()
-    available_cents = serializers.IntegerField()
+    deposited_cents = StrictIntegerField()
+    reserved_cents = StrictIntegerField()
+    committed_cents = StrictIntegerField()
+    paid_cents = StrictIntegerField()
+    returned_cents = StrictIntegerField()
+    available_cents = StrictIntegerField()
 
 
 FUND_SETTINGS = [
@@ -86,7 +86,7 @@ class DepositSerializer(serializers.Serializer):
     """``{"amount_cents", "source", "reference"}``; "source" is declared in get_fields, since
     a serializer attribute of that name would hide DRF's own ``Field.source``."""
 
-    amount_cents = serializers.IntegerField(min_value=1, max_value=10**12)
+    amount_cents = StrictIntegerField(min_value=1, max_value=10**12)
     reference = StrictCharField(max_length=100, help_text="bank statement reference")
 
     def get_fields(self) -> dict[str, serializers.Field]:
@@ -98,14 +98,14 @@ class DepositSerializer(serializers.Serializer):
 
 
 class DepositResultSerializer(serializers.Serializer):
-    entry = serializers.IntegerField()
+    entry = StrictIntegerField()
     balance = BalanceSerializer()
 
 
 class PrioritySerializer(serializers.ModelSerializer):
     neighbourhood = serializers.PrimaryKeyRelatedField(queryset=Neighbourhood.objects.all())
-    year = serializers.IntegerField(min_value=2000, max_value=2200)
-    rank = serializers.IntegerField(min_value=1, max_value=100)
+    year = StrictIntegerField(min_value=2000, max_value=2200)
+    rank = StrictIntegerField(min_value=1, max_value=100)
 
     class Meta:
         model = Priority
@@ -145,16 +145,16 @@ class ReceiptSerializer(serializers.ModelSerializer):
 
 
 class TallySerializer(serializers.Serializer):
-    yes = serializers.IntegerField()
-    no = serializers.IntegerField()
-    total = serializers.IntegerField()
-    paper = serializers.IntegerField(help_text="how many of the ballots were on paper")
+    yes = StrictIntegerField()
+    no = StrictIntegerField()
+    total = StrictIntegerField()
+    paper = StrictIntegerField(help_text="how many of the ballots were on paper")
 
 
 class RepaymentSerializer(serializers.Serializer):
     """How the applicant pays unspent money back."""
 
-    owed_cents = serializers.IntegerField()
+    owed_cents = StrictIntegerField()
     iban = StrictCharField(
         allow_null=True, help_text="the cooperative's account; null until it has one"
     )
@@ -166,7 +166,7 @@ class PublicTopUpSerializer(serializers.Serializer):
     """A succeeded top-up as anyone sees it: the amount, and the donor's name only when
     they chose to show it."""
 
-    amount_cents = serializers.IntegerField()
+    amount_cents = StrictIntegerField()
     name = StrictCharField(help_text='the donor\'s name, or "anonymous"')
 
 
@@ -334,7 +334,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
             return []
         return viewer.actions(application)
 
-    @extend_schema_field(serializers.BooleanField(allow_null=True))
+    @extend_schema_field(StrictBooleanField(allow_null=True))
     def get_has_voted(self, application: Application) -> bool | None:
         """Whether the logged-in caller voted on it (online or on paper); null for visitors."""
         voted = getattr(application, "caller_voted", None)
@@ -346,9 +346,9 @@ class ApplicationUpdateSerializer(serializers.Serializer):
 
     title = StrictCharField(max_length=200, required=False)
     summary = StrictCharField(max_length=5000, required=False)
-    amount_requested_cents = serializers.IntegerField(min_value=0, max_value=10**10, required=False)
-    total_budget_cents = serializers.IntegerField(min_value=0, max_value=10**11, required=False)
-    own_contribution_cents = serializers.IntegerField(min_value=0, max_value=10**11, required=False)
+    amount_requested_cents = StrictIntegerField(min_value=0, max_value=10**10, required=False)
+    total_budget_cents = StrictIntegerField(min_value=0, max_value=10**11, required=False)
+    own_contribution_cents = StrictIntegerField(min_value=0, max_value=10**11, required=False)
     priorities = serializers.PrimaryKeyRelatedField(
         queryset=Priority.objects.all(), many=True, required=False
     )
@@ -356,7 +356,7 @@ class ApplicationUpdateSerializer(serializers.Serializer):
 
 class CheckSerializer(serializers.Serializer):
     rule = StrictCharField(help_text="the code submit would refuse with")
-    passed = serializers.BooleanField()
+    passed = StrictBooleanField()
     figures = serializers.DictField(help_text="what the rule compared, in cents or counts")
 
 
@@ -364,9 +364,9 @@ class ApplicationCreateSerializer(serializers.Serializer):
     fund = serializers.PrimaryKeyRelatedField(queryset=Fund.objects.all())
     title = StrictCharField(max_length=200)
     summary = StrictCharField(max_length=5000)
-    amount_requested_cents = serializers.IntegerField(min_value=0, max_value=10**10)
-    total_budget_cents = serializers.IntegerField(min_value=0, max_value=10**11)
-    own_contribution_cents = serializers.IntegerField(min_value=0, max_value=10**11, default=0)
+    amount_requested_cents = StrictIntegerField(min_value=0, max_value=10**10)
+    total_budget_cents = StrictIntegerField(min_value=0, max_value=10**11)
+    own_contribution_cents = StrictIntegerField(min_value=0, max_value=10**11, default=0)
     priorities = serializers.PrimaryKeyRelatedField(
         queryset=Priority.objects.all(), many=True, required=False
     )
@@ -386,7 +386,7 @@ class ReasonSerializer(serializers.Serializer):
 
 class ReportSerializer(serializers.Serializer):
     summary = StrictCharField(max_length=5000)
-    spent_cents = serializers.IntegerField(min_value=0, max_value=10**10)
+    spent_cents = StrictIntegerField(min_value=0, max_value=10**10)
     receipts = serializers.ListField(
         child=serializers.FileField(), required=False, default=list, max_length=20
     )
@@ -401,12 +401,12 @@ def bank_reference_field() -> serializers.RegexField:
 
 
 class ReturnSerializer(serializers.Serializer):
-    amount_cents = serializers.IntegerField(min_value=1, max_value=10**10)
+    amount_cents = StrictIntegerField(min_value=1, max_value=10**10)
     reference = bank_reference_field()
 
 
 class OwnContributionSerializer(serializers.Serializer):
-    amount_cents = serializers.IntegerField(min_value=1, max_value=10**10)
+    amount_cents = StrictIntegerField(min_value=1, max_value=10**10)
     reference = bank_reference_field()
     # A field named like DRF's Field.source: the serializer's metaclass takes it out of the class.
     source = serializers.ChoiceField(  # type: ignore[assignment]
@@ -424,13 +424,13 @@ class CloseSerializer(serializers.Serializer):
 
 
 class TopUpCreateSerializer(serializers.Serializer):
-    amount_cents = serializers.IntegerField(
+    amount_cents = StrictIntegerField(
         min_value=1, max_value=10**9, help_text="between TOPUP_MIN_CENTS and TOPUP_MAX_CENTS"
     )
     email = serializers.EmailField(help_text="for the receipt; never shown")
     display_name = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
-    show_name = serializers.BooleanField(required=False, default=False)
-    keep_if_cancelled = serializers.BooleanField(
+    show_name = StrictBooleanField(required=False, default=False)
+    keep_if_cancelled = StrictBooleanField(
         required=False,
         default=False,
         help_text="the donor agrees the money may stay in the fund if the plan does not go ahead",
@@ -438,7 +438,7 @@ class TopUpCreateSerializer(serializers.Serializer):
 
 
 class TopUpCreatedSerializer(serializers.Serializer):
-    topup_id = serializers.IntegerField()
+    topup_id = StrictIntegerField()
     client_secret = StrictCharField(help_text="for Stripe.js to confirm the payment")
     publishable_key = StrictCharField()
 
@@ -446,7 +446,7 @@ class TopUpCreatedSerializer(serializers.Serializer):
 class TopUpSerializer(serializers.ModelSerializer):
     """A top-up as the treasurer sees it."""
 
-    fund = serializers.IntegerField(source="application.fund_id")
+    fund = StrictIntegerField(source="application.fund_id")
 
     class Meta:
         model = TopUp
@@ -458,23 +458,23 @@ class TopUpSerializer(serializers.ModelSerializer):
 
 
 class YearQuerySerializer(serializers.Serializer):
-    year = serializers.IntegerField(min_value=2000, max_value=2100, required=False)
+    year = StrictIntegerField(min_value=2000, max_value=2100, required=False)
 
 
 class PriorityCoverageSerializer(serializers.Serializer):
-    priority = serializers.IntegerField(source="priority.pk")
-    neighbourhood = serializers.IntegerField(source="priority.neighbourhood_id")
-    rank = serializers.IntegerField(source="priority.rank")
+    priority = StrictIntegerField(source="priority.pk")
+    neighbourhood = StrictIntegerField(source="priority.neighbourhood_id")
+    rank = StrictIntegerField(source="priority.rank")
     title = StrictCharField(source="priority.title")
-    allocated_cents = serializers.IntegerField()
-    projects = serializers.IntegerField()
+    allocated_cents = StrictIntegerField()
+    projects = StrictIntegerField()
     share_percent = serializers.DecimalField(max_digits=6, decimal_places=2)
 
 
 class UncoveredSerializer(serializers.Serializer):
     rule = StrictCharField()
-    priority = serializers.IntegerField(allow_null=True)
-    rank = serializers.IntegerField(required=False)
+    priority = StrictIntegerField(allow_null=True)
+    rank = StrictIntegerField(required=False)
     title = StrictCharField(required=False)
     share_percent = StrictCharField(required=False)
     required_percent = StrictCharField(required=False)
@@ -483,9 +483,9 @@ class UncoveredSerializer(serializers.Serializer):
 class CoverageSerializer(serializers.Serializer):
     """Per top priority: the money, the projects and their share of the whole allocation."""
 
-    total_cents = serializers.IntegerField()
+    total_cents = StrictIntegerField()
     top_share_percent = serializers.DecimalField(max_digits=6, decimal_places=2)
-    covered = serializers.BooleanField()
+    covered = StrictBooleanField()
     priorities = PriorityCoverageSerializer(many=True)
     uncovered = UncoveredSerializer(many=True)
 
@@ -494,9 +494,9 @@ class CoverageSerializer(serializers.Serializer):
 
 
 class PotFiguresSerializer(serializers.Serializer):
-    available_cents = serializers.IntegerField(help_text="the innovation pot's available money")
-    subsidy_cents = serializers.IntegerField(help_text="subsidy income booked in the round's year")
-    minimum_cents = serializers.IntegerField(help_text="5% of it: what the pot must hold at least")
+    available_cents = StrictIntegerField(help_text="the innovation pot's available money")
+    subsidy_cents = StrictIntegerField(help_text="subsidy income booked in the round's year")
+    minimum_cents = StrictIntegerField(help_text="5% of it: what the pot must hold at least")
 
 
 class RoundSerializer(serializers.ModelSerializer):
@@ -518,13 +518,13 @@ class RoundSerializer(serializers.ModelSerializer):
 
 class RoundCreateSerializer(serializers.Serializer):
     fund = serializers.PrimaryKeyRelatedField(queryset=Fund.objects.all())
-    year = serializers.IntegerField(min_value=2000, max_value=2100)
+    year = StrictIntegerField(min_value=2000, max_value=2100)
     submission_closes_at = serializers.DateTimeField()
-    budget_cents = serializers.IntegerField(min_value=100, max_value=10**11)
-    member_ballots = serializers.BooleanField(required=False, default=False)
+    budget_cents = StrictIntegerField(min_value=100, max_value=10**11)
+    member_ballots = StrictBooleanField(required=False, default=False)
     ballot_opens_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
     ballot_closes_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
-    min_assessments = serializers.IntegerField(min_value=1, max_value=50, default=2)
+    min_assessments = StrictIntegerField(min_value=1, max_value=50, default=2)
     weight_added_value = serializers.DecimalField(
         5, 2, min_value=Decimal(0), max_value=Decimal(100), default=Decimal(1)
     )
@@ -540,10 +540,10 @@ class RoundCreateSerializer(serializers.Serializer):
 
 
 class AssessmentCreateSerializer(serializers.Serializer):
-    added_value = serializers.IntegerField(min_value=1, max_value=5)
-    impact = serializers.IntegerField(min_value=1, max_value=5)
-    transferability = serializers.IntegerField(min_value=1, max_value=5)
-    social_return = serializers.IntegerField(min_value=1, max_value=5)
+    added_value = StrictIntegerField(min_value=1, max_value=5)
+    impact = StrictIntegerField(min_value=1, max_value=5)
+    transferability = StrictIntegerField(min_value=1, max_value=5)
+    social_return = StrictIntegerField(min_value=1, max_value=5)
     comment = StrictCharField(max_length=5000, required=False, allow_blank=True, default="")
 
 
@@ -598,8 +598,8 @@ class AllocateSerializer(serializers.Serializer):
 
 class ProposalSerializer(serializers.Serializer):
     rule = StrictCharField()
-    selected = serializers.ListField(child=serializers.IntegerField())
-    total_cents = serializers.IntegerField()
+    selected = serializers.ListField(child=StrictIntegerField())
+    total_cents = StrictIntegerField()
     coverage = CoverageSerializer()
 
 
@@ -614,25 +614,25 @@ class FinalizeSerializer(serializers.Serializer):
 
 
 class ResultApplicationSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = StrictIntegerField()
     title = StrictCharField()
-    amount_cents = serializers.IntegerField()
-    selected = serializers.BooleanField()
-    assessments = serializers.IntegerField()
+    amount_cents = StrictIntegerField()
+    selected = StrictBooleanField()
+    assessments = StrictIntegerField()
     scores = serializers.DictField(child=serializers.DecimalField(4, 2), allow_null=True)
     weighted_score = serializers.DecimalField(6, 3, allow_null=True)
-    approvals = serializers.IntegerField(allow_null=True, help_text="member ballots approving it")
+    approvals = StrictIntegerField(allow_null=True, help_text="member ballots approving it")
 
 
 class ResultBallotSerializer(serializers.Serializer):
     organisation = StrictCharField()
-    approve = serializers.ListField(child=serializers.IntegerField())
+    approve = serializers.ListField(child=StrictIntegerField())
 
 
 class RecusalSerializer(serializers.Serializer):
     board_member = StrictCharField()
-    application = serializers.IntegerField(allow_null=True)
-    organisation = serializers.IntegerField(allow_null=True)
+    application = StrictIntegerField(allow_null=True)
+    organisation = StrictIntegerField(allow_null=True)
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
         member, application, organisation = instance
@@ -646,12 +646,12 @@ class RecusalSerializer(serializers.Serializer):
 class RoundResultSerializer(serializers.Serializer):
     """A round's published result (before the decision: its applications only)."""
 
-    round = serializers.IntegerField()
+    round = StrictIntegerField()
     status = StrictCharField()
-    budget_cents = serializers.IntegerField()
+    budget_cents = StrictIntegerField()
     rule = StrictCharField(allow_null=True)
-    selected = serializers.ListField(child=serializers.IntegerField())
-    allocated_cents = serializers.IntegerField()
+    selected = serializers.ListField(child=StrictIntegerField())
+    allocated_cents = StrictIntegerField()
     applications = ResultApplicationSerializer(many=True)
     ballots = ResultBallotSerializer(many=True)
     coverage = CoverageSerializer(allow_null=True)
@@ -669,8 +669,8 @@ class PabulibSelectSerializer(serializers.Serializer):
 class PabulibSelectionSerializer(serializers.Serializer):
     rule = StrictCharField()
     selected = serializers.ListField(child=StrictCharField(), help_text="project ids")
-    projects = serializers.IntegerField()
-    voters = serializers.IntegerField()
+    projects = StrictIntegerField()
+    voters = StrictIntegerField()
     budget = StrictCharField()
 
 
@@ -683,7 +683,7 @@ class PayeeSerializer(serializers.Serializer):
 
 class PayoutBatchCreateSerializer(serializers.Serializer):
     applications = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=2**31 - 1),
+        child=StrictIntegerField(min_value=1, max_value=2**31 - 1),
         min_length=1,
         max_length=500,
         help_text="ids of approved applications (or allocated innovation grants) of one cooperative",
@@ -695,7 +695,7 @@ class PayoutItemSerializer(serializers.ModelSerializer):
     """One transfer. The whole IBAN: only treasurers reach a batch at all."""
 
     title = StrictCharField(source="application.title")
-    amount_cents = serializers.IntegerField()
+    amount_cents = StrictIntegerField()
     payee_name = serializers.SerializerMethodField()
     payee_iban = serializers.SerializerMethodField()
 

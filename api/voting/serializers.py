@@ -2,7 +2,7 @@ from rest_framework import serializers
 
 from voting.models import Choice
 
-from ..fields import StrictCharField
+from ..fields import StrictBooleanField, StrictCharField, StrictIntegerField
 
 
 class VoteSerializer(serializers.Serializer):
@@ -10,7 +10,7 @@ class VoteSerializer(serializers.Serializer):
 
 
 class AssistedVoteSerializer(serializers.Serializer):
-    resident = serializers.IntegerField(min_value=1, help_text="the resident's user id")
+    resident = StrictIntegerField(min_value=1, help_text="the resident's user id")
     choice = serializers.ChoiceField(choices=Choice.choices)
     form_number = serializers.RegexField(
         r"^[A-Za-z0-9-]{1,20}$",
@@ -32,12 +32,12 @@ class ReceiptSerializer(serializers.Serializer):
 
 
 class ReceiptCheckSerializer(serializers.Serializer):
-    counted = serializers.BooleanField()
-    application = serializers.IntegerField(required=False)
+    counted = StrictBooleanField()
+    application = StrictIntegerField(required=False)
     status = StrictCharField(required=False)
-    vote_closed = serializers.BooleanField(required=False)
+    vote_closed = StrictBooleanField(required=False)
     choice = StrictCharField(required=False, help_text="only to the voter who cast it")
-    changed = serializers.BooleanField(required=False, help_text="only to the voter who cast it")
+    changed = StrictBooleanField(required=False, help_text="only to the voter who cast it")
     padding = StrictCharField(
         required=False, trim_whitespace=False, help_text="spaces: every voter's answer is as long"
     )

@@ -148,3 +148,24 @@ def test_patching_my_residency_with_nothing_changes_nothing(resident_a):
     response = client.patch("/api/v1/residents/me/", {}, format="json")
     assert response.status_code == 200, response.content
     assert response.json()["notify_new_votes"] is True
+
+
+@pytest.mark.parametrize("path", ["applications/?mine=AAA", "bank/lines/?matched=yes"])
+def test_a_boolean_filter_takes_true_or_false_only(path, fund, api, user):
+    response = client_for(user).get(f"/api/v1/{path}", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400, response.content
+    assert list(response.json()["fields"].values()) == [["Give true or false."]]
+
+
+def test_a_number_is_not_text(api):
+    """{"receipt": 0} was checked as the receipt "0"; the schema says a string."""
+    response = api.post("/api/v1/votes/receipts/check/", {"receipt": 0}, format="json")
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == ["receipt"]
+
+
+def test_a_json_boolean_is_true_or_false_not_a_number(resident_a):
+    client = client_for(resident_a)
+    response = client.patch("/api/v1/residents/me/", {"notify_new_votes": 0}, format="json")
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == ["notify_new_votes"]

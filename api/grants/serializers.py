@@ -36,7 +36,7 @@ from ledger.selectors import (
 )
 from voting.selectors import shown_tally
 
-from ..fields import StrictBooleanField, StrictCharField, StrictIntegerField
+from ..fields import StrictBooleanField, StrictCharField, StrictIntegerField, StrictRegexField
 
 REPAYABLE = (Application.Status.REPORTED, Application.Status.CLOSED)
 NO_REPAYMENT = Repayment(owed_cents=0, returned_cents=0, written_off_cents=0)
@@ -393,7 +393,7 @@ class ReportSerializer(serializers.Serializer):
 
 
 def bank_reference_field() -> serializers.RegexField:
-    return serializers.RegexField(
+    return StrictRegexField(
         r"^[^\x00-\x1f\x7f]*\S[^\x00-\x1f\x7f]*$",
         max_length=100,
         help_text="the bank's reference of the incoming transfer; booking it again changes nothing",

@@ -51,6 +51,7 @@ from voting.models import Participation
 
 from ..filters import MAX_ID, BooleanFilter, FilterSet, WholeNumberFilter
 from ..permissions import acting_user
+from ..schema import Error
 from . import serializers as s
 
 
@@ -684,7 +685,8 @@ class PayoutViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         )
         return self._answer(batch)
 
-    @extend_schema(responses={(200, "application/xml"): OpenApiTypes.BINARY})
+    # 409 before the batch is exported: the file is made once, by export.
+    @extend_schema(responses={(200, "application/xml"): OpenApiTypes.BINARY, 409: Error})
     @action(detail=True, methods=["get"])
     def sepa(self, request: Request, pk: str | None = None) -> HttpResponse:
         """The pain.001 credit-transfer file to upload to the bank: the same bytes at every

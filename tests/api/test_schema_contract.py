@@ -169,3 +169,11 @@ def test_a_json_boolean_is_true_or_false_not_a_number(resident_a):
     response = client.patch("/api/v1/residents/me/", {"notify_new_votes": 0}, format="json")
     assert response.status_code == 400
     assert list(response.json()["fields"]) == ["notify_new_votes"]
+
+
+def test_the_schema_names_each_export_format_and_the_sepa_files_409(schema):
+    export = operation(schema, "ledger/export/", "get")["responses"]["200"]["content"]
+    assert {"text/csv", "application/xml", "text/plain"} <= set(export)
+    assert "409" in operation(schema, "payouts/{id}/sepa/", "get")["responses"]
+    entry = schema["components"]["schemas"]["JournalEntry"]["properties"]["created_by"]
+    assert entry.get("nullable") is True

@@ -44,7 +44,7 @@ class StrictBooleanField(forms.NullBooleanField):
 
     VALUES = {"true": True, "1": True, "false": False, "0": False}
 
-    def to_python(self, value: Any) -> bool | None:
+    def to_python(self, value: Any) -> bool | None:  # type: ignore[override]
         if value in (None, ""):
             return None
         if isinstance(value, bool):

@@ -358,11 +358,14 @@ def residency_verify(*, user: User, code: str) -> Residency:
     raise error
 
 
-def residency_settings_update(*, user: User, notify_new_votes: bool) -> Residency:
-    """A resident's choices about their residency (for now: hear about new votes)."""
+def residency_settings_update(*, user: User, notify_new_votes: bool | None = None) -> Residency:
+    """A resident's choices about their residency (for now: hear about new votes). A choice
+    left out (None) stays as it is."""
     residency = Residency.objects.filter(user=user, ended_at__isnull=True).first()
     if residency is None:
         raise NotResident()
+    if notify_new_votes is None:
+        return residency
     residency.notify_new_votes = notify_new_votes
     residency.save(update_fields=["notify_new_votes"])
     audit_log(

@@ -774,17 +774,25 @@ PAYEE_LOCKED = (
 
 
 def application_payee_change(
-    *, application: Application, acting_user: User, payee_name: str, payee_iban: str
+    *,
+    application: Application,
+    acting_user: User,
+    payee_name: str | None = None,
+    payee_iban: str | None = None,
 ) -> Application:
     """The applicant (or the coordinator who entered it) adds or corrects the payee until
-    the money is paid. Each change is audited (the IBAN masked) and mailed to the applicant
-    and whoever entered it: a changed IBAN is the classic fraud."""
-    payee_name, payee_iban = payee_name.strip(), normalise_iban(payee_iban)
-    if payee_iban and not is_valid_iban(payee_iban):
-        raise errors.InvalidIban()
+    the money is paid; a part left out (None) stays as it is. Each change is audited (the
+    IBAN masked) and mailed to the applicant and whoever entered it: a changed IBAN is the
+    classic fraud."""
+    if payee_iban is not None:
+        payee_iban = normalise_iban(payee_iban)
+        if payee_iban and not is_valid_iban(payee_iban):
+            raise errors.InvalidIban()
     with transaction.atomic():
         application = _locked(application)
         _require_applicant(acting_user, application)
+        payee_name = application.payee_name if payee_name is None else payee_name.strip()
+        payee_iban = application.payee_iban if payee_iban is None else payee_iban
         if application.status in PAYEE_LOCKED:
             raise errors.PayeeLocked(extra={"status": application.status})
         exported = _open_payout(application, exported=True)

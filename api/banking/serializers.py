@@ -7,13 +7,15 @@ from rest_framework import serializers
 from banking.models import BankLine, BankStatement
 from banking.selectors import Reconciliation
 
+from ..fields import StrictBooleanField, StrictCharField, StrictIntegerField
+
 
 class StatementUploadSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="a CAMT.053 (001.02 to 001.08) or MT940 file")
 
 
 class BankStatementSerializer(serializers.ModelSerializer):
-    lines = serializers.IntegerField(source="lines.count", read_only=True)
+    lines = StrictIntegerField(source="lines.count", read_only=True)
 
     class Meta:
         model = BankStatement
@@ -26,13 +28,13 @@ class BankStatementSerializer(serializers.ModelSerializer):
 
 class ImportResultSerializer(serializers.Serializer):
     statements = BankStatementSerializer(many=True)
-    new_lines = serializers.IntegerField()
-    known_lines = serializers.IntegerField()
-    matched = serializers.IntegerField(help_text="lines matched by this import (old ones too)")
+    new_lines = StrictIntegerField()
+    known_lines = StrictIntegerField()
+    matched = StrictIntegerField(help_text="lines matched by this import (old ones too)")
 
 
 class BankLineSerializer(serializers.ModelSerializer):
-    matched = serializers.BooleanField(read_only=True)
+    matched = StrictBooleanField(read_only=True)
 
     class Meta:
         model = BankLine
@@ -47,37 +49,37 @@ class BankLineSerializer(serializers.ModelSerializer):
 
 class LineBookSerializer(serializers.Serializer):
     account = serializers.RegexField(r"^\d{4}$", help_text="an account code of the chart")
-    fund = serializers.IntegerField(
+    fund = StrictIntegerField(
         min_value=1,
         max_value=2**31 - 1,
         required=False,
         help_text="a deposit into this fund (account: the income account of its source)",
     )
-    description = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    description = StrictCharField(max_length=500, required=False, allow_blank=True)
 
 
 class LineIgnoreSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=500)
+    reason = StrictCharField(max_length=500)
 
 
 class ReconciliationQuerySerializer(serializers.Serializer):
     date = serializers.DateField()
-    cooperative = serializers.IntegerField(min_value=1, max_value=2**31 - 1, required=False)
+    cooperative = StrictIntegerField(min_value=1, max_value=2**31 - 1, required=False)
 
 
 class ReconciliationSerializer(serializers.Serializer):
-    cooperative = serializers.IntegerField(source="cooperative.pk")
+    cooperative = StrictIntegerField(source="cooperative.pk")
     date = serializers.DateField(source="on")
     statement = BankStatementSerializer(allow_null=True)
-    bank_balance_cents = serializers.IntegerField(allow_null=True)
-    ledger_balance_cents = serializers.IntegerField(
+    bank_balance_cents = StrictIntegerField(allow_null=True)
+    ledger_balance_cents = StrictIntegerField(
         help_text="the books' bank account on the statement's closing date"
     )
-    ledger_balance_on_date_cents = serializers.IntegerField()
-    difference_cents = serializers.IntegerField(allow_null=True)
+    ledger_balance_on_date_cents = StrictIntegerField()
+    difference_cents = StrictIntegerField(allow_null=True)
     open_lines = BankLineSerializer(many=True)
-    open_lines_cents = serializers.IntegerField()
-    unexplained_cents = serializers.IntegerField(
+    open_lines_cents = StrictIntegerField()
+    unexplained_cents = StrictIntegerField(
         allow_null=True, help_text="0 when the open lines explain the whole difference"
     )
 

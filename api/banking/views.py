@@ -22,7 +22,7 @@ from community.models import Cooperative, Membership
 from community.selectors import role_cooperative_ids
 from grants.models import Fund
 
-from ..grants.views import WholeNumberFilter
+from ..filters import MAX_ID, BooleanFilter, FilterSet, WholeNumberFilter
 from ..permissions import acting_user
 from . import serializers as s
 
@@ -68,11 +68,11 @@ class StatementViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return Response(s.ImportResultSerializer(result).data, status=code)
 
 
-class BankLineFilter(filters.FilterSet):
-    matched = filters.BooleanFilter(method="filter_matched")
+class BankLineFilter(FilterSet):
+    matched = BooleanFilter(method="filter_matched")
     match = filters.ChoiceFilter(choices=BankLine.Match.choices)
-    statement = WholeNumberFilter(field_name="statement", min_value=1, max_value=2**62)
-    cooperative = WholeNumberFilter(field_name="cooperative", min_value=1, max_value=2**62)
+    statement = WholeNumberFilter(field_name="statement", min_value=1, max_value=MAX_ID)
+    cooperative = WholeNumberFilter(field_name="cooperative", min_value=1, max_value=MAX_ID)
 
     class Meta:
         model = BankLine

@@ -11,6 +11,8 @@ from community.models import (
     Wijk,
 )
 
+from ..fields import StrictBooleanField, StrictCharField, StrictIntegerField
+
 User = get_user_model()
 
 
@@ -43,26 +45,26 @@ class WijkWithNeighbourhoodsSerializer(serializers.ModelSerializer):
 
 
 class TokenRequestSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150)
-    password = serializers.CharField(max_length=128, trim_whitespace=False)
+    username = StrictCharField(max_length=150)
+    password = StrictCharField(max_length=128, trim_whitespace=False)
 
 
 class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField(help_text='send as "Authorization: Token <token>"')
+    token = StrictCharField(help_text='send as "Authorization: Token <token>"')
     expiry = serializers.DateTimeField(help_text="after this the token no longer works")
 
 
 class RegisterSerializer(serializers.Serializer):
     username = serializers.RegexField(r"^[\w.@+-]+\Z", max_length=150)
     email = serializers.EmailField(max_length=254)
-    password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
+    password = StrictCharField(max_length=128, write_only=True, trim_whitespace=False)
 
 
 class MembershipSerializer(serializers.ModelSerializer):
     cooperative: serializers.SlugRelatedField = serializers.SlugRelatedField(
         slug_field="slug", read_only=True
     )
-    cooperative_id = serializers.IntegerField(read_only=True)
+    cooperative_id = StrictIntegerField(read_only=True)
 
     class Meta:
         model = Membership
@@ -92,10 +94,10 @@ class MemberOrganisationSerializer(serializers.ModelSerializer):
 class ResidentSerializer(serializers.Serializer):
     """A verified resident as a coordinator at the desk finds them (no e-mail address)."""
 
-    id = serializers.IntegerField(source="user.pk")
-    username = serializers.CharField(source="user.username")
-    name = serializers.CharField(source="user.get_full_name")
-    neighbourhood = serializers.IntegerField(source="neighbourhood_id")
+    id = StrictIntegerField(source="user.pk")
+    username = StrictCharField(source="user.username")
+    name = StrictCharField(source="user.get_full_name")
+    neighbourhood = StrictIntegerField(source="neighbourhood_id")
     verified_at = serializers.DateTimeField()
 
 
@@ -114,28 +116,28 @@ class UserSerializer(serializers.ModelSerializer):
 
 
 class MeSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    username = serializers.CharField()
+    id = StrictIntegerField()
+    username = StrictCharField()
     email = serializers.EmailField()
     roles = MembershipSerializer(many=True)
     cooperatives = serializers.ListField(
-        child=serializers.IntegerField(), help_text="ids of the cooperatives where you hold a role"
+        child=StrictIntegerField(), help_text="ids of the cooperatives where you hold a role"
     )
     coordinator_of = serializers.ListField(
-        child=serializers.IntegerField(), help_text="ids of the buurten you coordinate"
+        child=StrictIntegerField(), help_text="ids of the buurten you coordinate"
     )
     residency = ResidencySerializer(allow_null=True)
 
 
 class ResidenceCodeIssueSerializer(serializers.Serializer):
-    count = serializers.IntegerField(min_value=1, max_value=1000)
+    count = StrictIntegerField(min_value=1, max_value=1000)
 
 
 class ResidenceCodeBatchSerializer(serializers.Serializer):
-    neighbourhood = serializers.IntegerField()
-    count = serializers.IntegerField()
+    neighbourhood = StrictIntegerField()
+    count = StrictIntegerField()
     expires_at = serializers.DateTimeField()
-    codes = serializers.ListField(child=serializers.CharField())
+    codes = serializers.ListField(child=StrictCharField())
 
 
 class ResidenceCodeSerializer(serializers.ModelSerializer):
@@ -163,13 +165,15 @@ class ResidenceCodeSerializer(serializers.ModelSerializer):
 
 
 class VerifySerializer(serializers.Serializer):
-    code = serializers.CharField(max_length=40)
+    code = StrictCharField(max_length=40)
 
 
 class ResidencySettingsSerializer(serializers.Serializer):
-    notify_new_votes = serializers.BooleanField()
+    """A PATCH: a field left out stays as it is."""
+
+    notify_new_votes = StrictBooleanField(required=False)
 
 
 class ResidentQuerySerializer(serializers.Serializer):
-    search = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    neighbourhood = serializers.IntegerField(min_value=1, max_value=2**31 - 1, required=False)
+    search = StrictCharField(max_length=100, required=False, allow_blank=True)
+    neighbourhood = StrictIntegerField(min_value=1, max_value=2**31 - 1, required=False)

@@ -219,7 +219,7 @@ class ResidencySettingsView(APIView):
         data = s.ResidencySettingsSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         residency = services.residency_settings_update(
-            user=acting_user(request), notify_new_votes=data.validated_data["notify_new_votes"]
+            user=acting_user(request), notify_new_votes=data.validated_data.get("notify_new_votes")
         )
         return Response(s.ResidencySerializer(residency).data)
 

@@ -37,17 +37,19 @@ from ledger.selectors import (
 )
 from voting.selectors import shown_tally
 
+from ..fields import StrictBooleanField, StrictCharField, StrictIntegerField, StrictRegexField
+
 REPAYABLE = (Application.Status.REPORTED, Application.Status.CLOSED)
 NO_REPAYMENT = Repayment(owed_cents=0, returned_cents=0, written_off_cents=0)
 
 
 class BalanceSerializer(serializers.Serializer):
-    deposited_cents = serializers.IntegerField()
-    reserved_cents = serializers.IntegerField()
-    committed_cents = serializers.IntegerField()
-    paid_cents = serializers.IntegerField()
-    returned_cents = serializers.IntegerField()
-    available_cents = serializers.IntegerField()
+    deposited_cents = StrictIntegerField()
+    reserved_cents = StrictIntegerField()
+    committed_cents = StrictIntegerField()
+    paid_cents = StrictIntegerField()
+    returned_cents = StrictIntegerField()
+    available_cents = StrictIntegerField()
 
 
 FUND_SETTINGS = [
@@ -85,8 +87,8 @@ class DepositSerializer(serializers.Serializer):
     """``{"amount_cents", "source", "reference"}``; "source" is declared in get_fields, since
     a serializer attribute of that name would hide DRF's own ``Field.source``."""
 
-    amount_cents = serializers.IntegerField(min_value=1, max_value=10**12)
-    reference = serializers.CharField(max_length=100, help_text="bank statement reference")
+    amount_cents = StrictIntegerField(min_value=1, max_value=10**12)
+    reference = StrictCharField(max_length=100, help_text="bank statement reference")
 
     def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()
@@ -97,14 +99,14 @@ class DepositSerializer(serializers.Serializer):
 
 
 class DepositResultSerializer(serializers.Serializer):
-    entry = serializers.IntegerField()
+    entry = StrictIntegerField()
     balance = BalanceSerializer()
 
 
 class PrioritySerializer(serializers.ModelSerializer):
     neighbourhood = serializers.PrimaryKeyRelatedField(queryset=Neighbourhood.objects.all())
-    year = serializers.IntegerField(min_value=2000, max_value=2200)
-    rank = serializers.IntegerField(min_value=1, max_value=100)
+    year = StrictIntegerField(min_value=2000, max_value=2200)
+    rank = StrictIntegerField(min_value=1, max_value=100)
 
     class Meta:
         model = Priority
@@ -144,29 +146,29 @@ class ReceiptSerializer(serializers.ModelSerializer):
 
 
 class TallySerializer(serializers.Serializer):
-    yes = serializers.IntegerField()
-    no = serializers.IntegerField()
-    total = serializers.IntegerField()
-    paper = serializers.IntegerField(help_text="how many of the ballots were on paper")
+    yes = StrictIntegerField()
+    no = StrictIntegerField()
+    total = StrictIntegerField()
+    paper = StrictIntegerField(help_text="how many of the ballots were on paper")
 
 
 class RepaymentSerializer(serializers.Serializer):
     """How the applicant pays unspent money back."""
 
-    owed_cents = serializers.IntegerField()
-    iban = serializers.CharField(
+    owed_cents = StrictIntegerField()
+    iban = StrictCharField(
         allow_null=True, help_text="the cooperative's account; null until it has one"
     )
-    account_name = serializers.CharField(allow_null=True)
-    reference = serializers.CharField(help_text="to write with the transfer")
+    account_name = StrictCharField(allow_null=True)
+    reference = StrictCharField(help_text="to write with the transfer")
 
 
 class PublicTopUpSerializer(serializers.Serializer):
     """A succeeded top-up as anyone sees it: the amount, and the donor's name only when
     they chose to show it."""
 
-    amount_cents = serializers.IntegerField()
-    name = serializers.CharField(help_text='the donor\'s name, or "anonymous"')
+    amount_cents = StrictIntegerField()
+    name = StrictCharField(help_text='the donor\'s name, or "anonymous"')
 
 
 @dataclass(frozen=True)
@@ -193,7 +195,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
     decision = serializers.SerializerMethodField()
     topped_up_cents = serializers.SerializerMethodField()
     organisation: serializers.SlugRelatedField = serializers.SlugRelatedField(
-        slug_field="name", read_only=True
+        slug_field="name", read_only=True, allow_null=True
     )
     payee_iban = serializers.SerializerMethodField()
     payee_name = serializers.SerializerMethodField()
@@ -364,7 +366,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
             return []
         return viewer.actions(application)
 
-    @extend_schema_field(serializers.BooleanField(allow_null=True))
+    @extend_schema_field(StrictBooleanField(allow_null=True))
     def get_has_voted(self, application: Application) -> bool | None:
         """Whether the logged-in caller voted on it (online or on paper); null for visitors."""
         voted = getattr(application, "caller_voted", None)
@@ -374,56 +376,56 @@ class ApplicationSerializer(serializers.ModelSerializer):
 class ApplicationUpdateSerializer(serializers.Serializer):
     """A draft's fields the applicant may correct (all optional)."""
 
-    title = serializers.CharField(max_length=200, required=False)
-    summary = serializers.CharField(max_length=5000, required=False)
-    amount_requested_cents = serializers.IntegerField(min_value=0, max_value=10**10, required=False)
-    total_budget_cents = serializers.IntegerField(min_value=0, max_value=10**11, required=False)
-    own_contribution_cents = serializers.IntegerField(min_value=0, max_value=10**11, required=False)
+    title = StrictCharField(max_length=200, required=False)
+    summary = StrictCharField(max_length=5000, required=False)
+    amount_requested_cents = StrictIntegerField(min_value=0, max_value=10**10, required=False)
+    total_budget_cents = StrictIntegerField(min_value=0, max_value=10**11, required=False)
+    own_contribution_cents = StrictIntegerField(min_value=0, max_value=10**11, required=False)
     priorities = serializers.PrimaryKeyRelatedField(
         queryset=Priority.objects.all(), many=True, required=False
     )
 
 
 class CheckSerializer(serializers.Serializer):
-    rule = serializers.CharField(help_text="the code submit would refuse with")
-    passed = serializers.BooleanField()
+    rule = StrictCharField(help_text="the code submit would refuse with")
+    passed = StrictBooleanField()
     figures = serializers.DictField(help_text="what the rule compared, in cents or counts")
 
 
 class ApplicationCreateSerializer(serializers.Serializer):
     fund = serializers.PrimaryKeyRelatedField(queryset=Fund.objects.all())
-    title = serializers.CharField(max_length=200)
-    summary = serializers.CharField(max_length=5000)
-    amount_requested_cents = serializers.IntegerField(min_value=0, max_value=10**10)
-    total_budget_cents = serializers.IntegerField(min_value=0, max_value=10**11)
-    own_contribution_cents = serializers.IntegerField(min_value=0, max_value=10**11, default=0)
+    title = StrictCharField(max_length=200)
+    summary = StrictCharField(max_length=5000)
+    amount_requested_cents = StrictIntegerField(min_value=0, max_value=10**10)
+    total_budget_cents = StrictIntegerField(min_value=0, max_value=10**11)
+    own_contribution_cents = StrictIntegerField(min_value=0, max_value=10**11, default=0)
     priorities = serializers.PrimaryKeyRelatedField(
         queryset=Priority.objects.all(), many=True, required=False
     )
-    payee_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    payee_iban = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    payee_name = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
+    payee_iban = StrictCharField(max_length=40, required=False, allow_blank=True, default="")
     organisation = serializers.PrimaryKeyRelatedField(
         queryset=MemberOrganisation.objects.all(), required=False, allow_null=True, default=None
     )
-    paper_applicant_name = serializers.CharField(
+    paper_applicant_name = StrictCharField(
         max_length=200, required=False, allow_blank=True, default=""
     )
 
 
 class ReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    reason = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
 
 
 class ReportSerializer(serializers.Serializer):
-    summary = serializers.CharField(max_length=5000)
-    spent_cents = serializers.IntegerField(min_value=0, max_value=10**10)
+    summary = StrictCharField(max_length=5000)
+    spent_cents = StrictIntegerField(min_value=0, max_value=10**10)
     receipts = serializers.ListField(
         child=serializers.FileField(), required=False, default=list, max_length=20
     )
 
 
 def bank_reference_field() -> serializers.RegexField:
-    return serializers.RegexField(
+    return StrictRegexField(
         r"^[^\x00-\x1f\x7f]*\S[^\x00-\x1f\x7f]*$",
         max_length=100,
         help_text="the bank's reference of the incoming transfer; booking it again changes nothing",
@@ -431,12 +433,12 @@ def bank_reference_field() -> serializers.RegexField:
 
 
 class ReturnSerializer(serializers.Serializer):
-    amount_cents = serializers.IntegerField(min_value=1, max_value=10**10)
+    amount_cents = StrictIntegerField(min_value=1, max_value=10**10)
     reference = bank_reference_field()
 
 
 class OwnContributionSerializer(serializers.Serializer):
-    amount_cents = serializers.IntegerField(min_value=1, max_value=10**10)
+    amount_cents = StrictIntegerField(min_value=1, max_value=10**10)
     reference = bank_reference_field()
     # A field named like DRF's Field.source: the serializer's metaclass takes it out of the class.
     source = serializers.ChoiceField(  # type: ignore[assignment]
@@ -445,24 +447,22 @@ class OwnContributionSerializer(serializers.Serializer):
 
 
 class WriteOffSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=500)
+    reason = StrictCharField(max_length=500)
 
 
 class CloseSerializer(serializers.Serializer):
     evaluation = serializers.ChoiceField(choices=Application.Evaluation.choices)
-    note = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    note = StrictCharField(max_length=5000, required=False, allow_blank=True, default="")
 
 
 class TopUpCreateSerializer(serializers.Serializer):
-    amount_cents = serializers.IntegerField(
+    amount_cents = StrictIntegerField(
         min_value=1, max_value=10**9, help_text="between TOPUP_MIN_CENTS and TOPUP_MAX_CENTS"
     )
     email = serializers.EmailField(help_text="for the receipt; never shown")
-    display_name = serializers.CharField(
-        max_length=100, required=False, allow_blank=True, default=""
-    )
-    show_name = serializers.BooleanField(required=False, default=False)
-    keep_if_cancelled = serializers.BooleanField(
+    display_name = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
+    show_name = StrictBooleanField(required=False, default=False)
+    keep_if_cancelled = StrictBooleanField(
         required=False,
         default=False,
         help_text="the donor agrees the money may stay in the fund if the plan does not go ahead",
@@ -470,15 +470,15 @@ class TopUpCreateSerializer(serializers.Serializer):
 
 
 class TopUpCreatedSerializer(serializers.Serializer):
-    topup_id = serializers.IntegerField()
-    client_secret = serializers.CharField(help_text="for Stripe.js to confirm the payment")
-    publishable_key = serializers.CharField()
+    topup_id = StrictIntegerField()
+    client_secret = StrictCharField(help_text="for Stripe.js to confirm the payment")
+    publishable_key = StrictCharField()
 
 
 class TopUpSerializer(serializers.ModelSerializer):
     """A top-up as the treasurer sees it."""
 
-    fund = serializers.IntegerField(source="application.fund_id")
+    fund = StrictIntegerField(source="application.fund_id")
 
     class Meta:
         model = TopUp
@@ -490,34 +490,34 @@ class TopUpSerializer(serializers.ModelSerializer):
 
 
 class YearQuerySerializer(serializers.Serializer):
-    year = serializers.IntegerField(min_value=2000, max_value=2100, required=False)
+    year = StrictIntegerField(min_value=2000, max_value=2100, required=False)
 
 
 class PriorityCoverageSerializer(serializers.Serializer):
-    priority = serializers.IntegerField(source="priority.pk")
-    neighbourhood = serializers.IntegerField(source="priority.neighbourhood_id")
-    rank = serializers.IntegerField(source="priority.rank")
-    title = serializers.CharField(source="priority.title")
-    allocated_cents = serializers.IntegerField()
-    projects = serializers.IntegerField()
+    priority = StrictIntegerField(source="priority.pk")
+    neighbourhood = StrictIntegerField(source="priority.neighbourhood_id")
+    rank = StrictIntegerField(source="priority.rank")
+    title = StrictCharField(source="priority.title")
+    allocated_cents = StrictIntegerField()
+    projects = StrictIntegerField()
     share_percent = serializers.DecimalField(max_digits=6, decimal_places=2)
 
 
 class UncoveredSerializer(serializers.Serializer):
-    rule = serializers.CharField()
-    priority = serializers.IntegerField(allow_null=True)
-    rank = serializers.IntegerField(required=False)
-    title = serializers.CharField(required=False)
-    share_percent = serializers.CharField(required=False)
-    required_percent = serializers.CharField(required=False)
+    rule = StrictCharField()
+    priority = StrictIntegerField(allow_null=True)
+    rank = StrictIntegerField(required=False)
+    title = StrictCharField(required=False)
+    share_percent = StrictCharField(required=False)
+    required_percent = StrictCharField(required=False)
 
 
 class CoverageSerializer(serializers.Serializer):
     """Per top priority: the money, the projects and their share of the whole allocation."""
 
-    total_cents = serializers.IntegerField()
+    total_cents = StrictIntegerField()
     top_share_percent = serializers.DecimalField(max_digits=6, decimal_places=2)
-    covered = serializers.BooleanField()
+    covered = StrictBooleanField()
     priorities = PriorityCoverageSerializer(many=True)
     uncovered = UncoveredSerializer(many=True)
 
@@ -526,9 +526,9 @@ class CoverageSerializer(serializers.Serializer):
 
 
 class PotFiguresSerializer(serializers.Serializer):
-    available_cents = serializers.IntegerField(help_text="the innovation pot's available money")
-    subsidy_cents = serializers.IntegerField(help_text="subsidy income booked in the round's year")
-    minimum_cents = serializers.IntegerField(help_text="5% of it: what the pot must hold at least")
+    available_cents = StrictIntegerField(help_text="the innovation pot's available money")
+    subsidy_cents = StrictIntegerField(help_text="subsidy income booked in the round's year")
+    minimum_cents = StrictIntegerField(help_text="5% of it: what the pot must hold at least")
 
 
 class RoundSerializer(serializers.ModelSerializer):
@@ -550,13 +550,13 @@ class RoundSerializer(serializers.ModelSerializer):
 
 class RoundCreateSerializer(serializers.Serializer):
     fund = serializers.PrimaryKeyRelatedField(queryset=Fund.objects.all())
-    year = serializers.IntegerField(min_value=2000, max_value=2100)
+    year = StrictIntegerField(min_value=2000, max_value=2100)
     submission_closes_at = serializers.DateTimeField()
-    budget_cents = serializers.IntegerField(min_value=100, max_value=10**11)
-    member_ballots = serializers.BooleanField(required=False, default=False)
+    budget_cents = StrictIntegerField(min_value=100, max_value=10**11)
+    member_ballots = StrictBooleanField(required=False, default=False)
     ballot_opens_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
     ballot_closes_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
-    min_assessments = serializers.IntegerField(min_value=1, max_value=50, default=2)
+    min_assessments = StrictIntegerField(min_value=1, max_value=50, default=2)
     weight_added_value = serializers.DecimalField(
         5, 2, min_value=Decimal(0), max_value=Decimal(100), default=Decimal(1)
     )
@@ -572,11 +572,11 @@ class RoundCreateSerializer(serializers.Serializer):
 
 
 class AssessmentCreateSerializer(serializers.Serializer):
-    added_value = serializers.IntegerField(min_value=1, max_value=5)
-    impact = serializers.IntegerField(min_value=1, max_value=5)
-    transferability = serializers.IntegerField(min_value=1, max_value=5)
-    social_return = serializers.IntegerField(min_value=1, max_value=5)
-    comment = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    added_value = StrictIntegerField(min_value=1, max_value=5)
+    impact = StrictIntegerField(min_value=1, max_value=5)
+    transferability = StrictIntegerField(min_value=1, max_value=5)
+    social_return = StrictIntegerField(min_value=1, max_value=5)
+    comment = StrictCharField(max_length=5000, required=False, allow_blank=True, default="")
 
 
 class AssessmentSerializer(serializers.ModelSerializer):
@@ -595,7 +595,7 @@ class InterestCreateSerializer(serializers.Serializer):
     application = serializers.PrimaryKeyRelatedField(
         queryset=Application.objects.all(), required=False, allow_null=True, default=None
     )
-    note = serializers.CharField(max_length=500)
+    note = StrictCharField(max_length=500)
 
 
 class InterestSerializer(serializers.ModelSerializer):
@@ -629,14 +629,14 @@ class AllocateSerializer(serializers.Serializer):
 
 
 class ProposalSerializer(serializers.Serializer):
-    rule = serializers.CharField()
-    selected = serializers.ListField(child=serializers.IntegerField())
-    total_cents = serializers.IntegerField()
+    rule = StrictCharField()
+    selected = serializers.ListField(child=StrictIntegerField())
+    total_cents = StrictIntegerField()
     coverage = CoverageSerializer()
 
 
 class FinalizeSerializer(serializers.Serializer):
-    override_reason = serializers.CharField(
+    override_reason = StrictCharField(
         max_length=5000,
         required=False,
         allow_blank=True,
@@ -646,25 +646,25 @@ class FinalizeSerializer(serializers.Serializer):
 
 
 class ResultApplicationSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    title = serializers.CharField()
-    amount_cents = serializers.IntegerField()
-    selected = serializers.BooleanField()
-    assessments = serializers.IntegerField()
+    id = StrictIntegerField()
+    title = StrictCharField()
+    amount_cents = StrictIntegerField()
+    selected = StrictBooleanField()
+    assessments = StrictIntegerField()
     scores = serializers.DictField(child=serializers.DecimalField(4, 2), allow_null=True)
     weighted_score = serializers.DecimalField(6, 3, allow_null=True)
-    approvals = serializers.IntegerField(allow_null=True, help_text="member ballots approving it")
+    approvals = StrictIntegerField(allow_null=True, help_text="member ballots approving it")
 
 
 class ResultBallotSerializer(serializers.Serializer):
-    organisation = serializers.CharField()
-    approve = serializers.ListField(child=serializers.IntegerField())
+    organisation = StrictCharField()
+    approve = serializers.ListField(child=StrictIntegerField())
 
 
 class RecusalSerializer(serializers.Serializer):
-    board_member = serializers.CharField()
-    application = serializers.IntegerField(allow_null=True)
-    organisation = serializers.IntegerField(allow_null=True)
+    board_member = StrictCharField()
+    application = StrictIntegerField(allow_null=True)
+    organisation = StrictIntegerField(allow_null=True)
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
         member, application, organisation = instance
@@ -678,19 +678,19 @@ class RecusalSerializer(serializers.Serializer):
 class RoundResultSerializer(serializers.Serializer):
     """A round's published result (before the decision: its applications only)."""
 
-    round = serializers.IntegerField()
-    status = serializers.CharField()
-    budget_cents = serializers.IntegerField()
-    rule = serializers.CharField(allow_null=True)
-    selected = serializers.ListField(child=serializers.IntegerField())
-    allocated_cents = serializers.IntegerField()
+    round = StrictIntegerField()
+    status = StrictCharField()
+    budget_cents = StrictIntegerField()
+    rule = StrictCharField(allow_null=True)
+    selected = serializers.ListField(child=StrictIntegerField())
+    allocated_cents = StrictIntegerField()
     applications = ResultApplicationSerializer(many=True)
     ballots = ResultBallotSerializer(many=True)
     coverage = CoverageSerializer(allow_null=True)
-    decided_by = serializers.CharField(allow_null=True)
+    decided_by = StrictCharField(allow_null=True)
     decided_at = serializers.DateTimeField(allow_null=True)
     recusals = RecusalSerializer(many=True)
-    override_reason = serializers.CharField()
+    override_reason = StrictCharField()
 
 
 class PabulibSelectSerializer(serializers.Serializer):
@@ -699,21 +699,23 @@ class PabulibSelectSerializer(serializers.Serializer):
 
 
 class PabulibSelectionSerializer(serializers.Serializer):
-    rule = serializers.CharField()
-    selected = serializers.ListField(child=serializers.CharField(), help_text="project ids")
-    projects = serializers.IntegerField()
-    voters = serializers.IntegerField()
-    budget = serializers.CharField()
+    rule = StrictCharField()
+    selected = serializers.ListField(child=StrictCharField(), help_text="project ids")
+    projects = StrictIntegerField()
+    voters = StrictIntegerField()
+    budget = StrictCharField()
 
 
 class PayeeSerializer(serializers.Serializer):
-    payee_name = serializers.CharField(max_length=200, allow_blank=True)
-    payee_iban = serializers.CharField(max_length=40, allow_blank=True)
+    """A PATCH: a field left out stays as it is."""
+
+    payee_name = StrictCharField(max_length=200, allow_blank=True, required=False)
+    payee_iban = StrictCharField(max_length=40, allow_blank=True, required=False)
 
 
 class PayoutBatchCreateSerializer(serializers.Serializer):
     applications = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=2**31 - 1),
+        child=StrictIntegerField(min_value=1, max_value=2**31 - 1),
         min_length=1,
         max_length=500,
         help_text="ids of approved applications (or allocated innovation grants) of one cooperative",
@@ -724,8 +726,8 @@ class PayoutBatchCreateSerializer(serializers.Serializer):
 class PayoutItemSerializer(serializers.ModelSerializer):
     """One transfer. The whole IBAN: only treasurers reach a batch at all."""
 
-    title = serializers.CharField(source="application.title")
-    amount_cents = serializers.IntegerField()
+    title = StrictCharField(source="application.title")
+    amount_cents = StrictIntegerField()
     payee_name = serializers.SerializerMethodField()
     payee_iban = serializers.SerializerMethodField()
 

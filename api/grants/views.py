@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from django import forms
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import FileResponse, Http404, HttpResponse
@@ -50,7 +49,9 @@ from payments import gateway
 from voting import services as voting_services
 from voting.models import Participation
 
+from ..filters import MAX_ID, BooleanFilter, FilterSet, WholeNumberFilter
 from ..permissions import acting_user
+from ..schema import Error
 from . import serializers as s
 
 
@@ -74,7 +75,13 @@ class FundViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return Response(s.FundSerializer(fund).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
-        parameters=[OpenApiParameter("year", int, description="default: this year")],
+        parameters=[
+            OpenApiParameter(
+                "year",
+                {"type": "integer", "minimum": 2000, "maximum": 2100},
+                description="default: this year",
+            )
+        ],
         responses=s.CoverageSerializer,
     )
     @action(detail=True, methods=["get"])
@@ -117,21 +124,15 @@ class PriorityViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return Response(s.PrioritySerializer(priority).data, status=status.HTTP_201_CREATED)
 
 
-class WholeNumberFilter(filters.NumberFilter):
-    """Whole numbers only: "-1.84e-177" is a 400, not a crash in the year lookup."""
-
-    field_class = forms.IntegerField
-
-
-class ApplicationFilter(filters.FilterSet):
+class ApplicationFilter(FilterSet):
     year = WholeNumberFilter(
         field_name="created_at", lookup_expr="year", min_value=2000, max_value=2200
     )
-    priority = WholeNumberFilter(field_name="priorities", min_value=1, max_value=2**62)
+    priority = WholeNumberFilter(field_name="priorities", min_value=1, max_value=MAX_ID)
     neighbourhood = WholeNumberFilter(
-        field_name="fund__neighbourhood", min_value=1, max_value=2**62
+        field_name="fund__neighbourhood", min_value=1, max_value=MAX_ID
     )
-    mine = filters.BooleanFilter(method="filter_mine", label="only the caller's own applications")
+    mine = BooleanFilter(method="filter_mine", label="only the caller's own applications")
 
     class Meta:
         model = Application
@@ -155,6 +156,7 @@ class ApplicationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
     filterset_class = ApplicationFilter
     parser_classes = [JSONParser, MultiPartParser, FormParser]
     throttle_scope: str | None = None  # set per action (top-ups)
+    reaches_payment_provider = False  # set per action (top-ups): may answer 503
 
     def get_permissions(self) -> list:
         public = ("list", "retrieve", "topups", "checks")
@@ -219,7 +221,7 @@ class ApplicationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(responses=s.CheckSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def checks(self, request: Request, pk: str | None = None) -> Response:
         """Every rule submit checks, with pass or fail and the figures, for a draft to be
         corrected before it is submitted."""
@@ -284,7 +286,10 @@ class ApplicationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
         )
         return self._answer(application)
 
-    @extend_schema(request=s.ReportSerializer, responses=s.ApplicationSerializer)
+    @extend_schema(
+        request={"multipart/form-data": s.ReportSerializer, "application/json": s.ReportSerializer},
+        responses=s.ApplicationSerializer,
+    )
     @action(detail=True, methods=["post"])
     def report(self, request: Request, pk: str | None = None) -> Response:
         # Before request.data: a stranger's or an oversized upload is refused unread.
@@ -350,6 +355,7 @@ class ApplicationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
         methods=["post"],
         throttle_classes=[ScopedRateThrottle],
         throttle_scope="topup",
+        reaches_payment_provider=True,
     )
     def topups(self, request: Request, pk: str | None = None) -> Response:
         """Anyone adds money: answers what Stripe.js needs to take the payment (iDEAL or card).
@@ -460,9 +466,9 @@ class Viewer:
         return self.staff is None or application.fund.cooperative_id in self.staff
 
 
-class TopUpFilter(filters.FilterSet):
-    fund = WholeNumberFilter(field_name="application__fund")
-    application = WholeNumberFilter(field_name="application")
+class TopUpFilter(FilterSet):
+    fund = WholeNumberFilter(field_name="application__fund", min_value=1, max_value=MAX_ID)
+    application = WholeNumberFilter(field_name="application", min_value=1, max_value=MAX_ID)
     status = filters.ChoiceFilter(choices=TopUp.Status.choices)
 
     class Meta:
@@ -491,6 +497,7 @@ class StripeWebhookView(APIView):
 
     permission_classes = [AllowAny]
     authentication_classes: list[type] = []
+    reaches_payment_provider = True
 
     @extend_schema(request=OpenApiTypes.OBJECT, responses={200: OpenApiTypes.OBJECT})
     def post(self, request: Request) -> Response:
@@ -599,7 +606,10 @@ class PabulibSelectView(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "pabulib"
 
-    @extend_schema(request=s.PabulibSelectSerializer, responses=s.PabulibSelectionSerializer)
+    @extend_schema(
+        request={"multipart/form-data": s.PabulibSelectSerializer},
+        responses=s.PabulibSelectionSerializer,
+    )
     def post(self, request: Request) -> Response:
         size = int(request.META.get("CONTENT_LENGTH") or 0)
         if size > rounds.PABULIB_MAX_BYTES:
@@ -675,7 +685,8 @@ class PayoutViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         )
         return self._answer(batch)
 
-    @extend_schema(responses={(200, "application/xml"): OpenApiTypes.BINARY})
+    # 409 before the batch is exported: the file is made once, by export.
+    @extend_schema(responses={(200, "application/xml"): OpenApiTypes.BINARY, 409: Error})
     @action(detail=True, methods=["get"])
     def sepa(self, request: Request, pk: str | None = None) -> HttpResponse:
         """The pain.001 credit-transfer file to upload to the bank: the same bytes at every

@@ -3,6 +3,8 @@ from rest_framework import serializers
 from ledger.exports import FORMATS
 from ledger.models import Account, FiscalPeriod, JournalEntry, JournalLine
 
+from ..fields import StrictBooleanField, StrictCharField, StrictIntegerField
+
 
 class AccountSerializer(serializers.ModelSerializer):
     class Meta:
@@ -29,7 +31,7 @@ class JournalLineSerializer(serializers.ModelSerializer):
 class JournalEntrySerializer(serializers.ModelSerializer):
     lines = JournalLineSerializer(many=True, read_only=True)
     created_by: serializers.SlugRelatedField = serializers.SlugRelatedField(
-        slug_field="username", read_only=True
+        slug_field="username", read_only=True, allow_null=True
     )
 
     class Meta:
@@ -41,8 +43,8 @@ class JournalEntrySerializer(serializers.ModelSerializer):
 
 
 class YearQuerySerializer(serializers.Serializer):
-    year = serializers.IntegerField(min_value=2000, max_value=2200)
-    project = serializers.CharField(max_length=20, required=False)
+    year = StrictIntegerField(min_value=2000, max_value=2200)
+    project = StrictCharField(max_length=20, required=False)
 
 
 class ExportQuerySerializer(YearQuerySerializer):
@@ -51,62 +53,62 @@ class ExportQuerySerializer(YearQuerySerializer):
 
 
 class TrialBalanceRowSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    name = serializers.CharField()
-    type = serializers.CharField()
-    debit_cents = serializers.IntegerField()
-    credit_cents = serializers.IntegerField()
-    balance_cents = serializers.IntegerField()
+    code = StrictCharField()
+    name = StrictCharField()
+    type = StrictCharField()
+    debit_cents = StrictIntegerField()
+    credit_cents = StrictIntegerField()
+    balance_cents = StrictIntegerField()
 
 
 class TrialBalanceSerializer(serializers.Serializer):
-    year = serializers.IntegerField()
-    project = serializers.CharField(allow_null=True)
+    year = StrictIntegerField()
+    project = StrictCharField(allow_null=True)
     accounts = TrialBalanceRowSerializer(many=True)
-    total_debit_cents = serializers.IntegerField()
-    total_credit_cents = serializers.IntegerField()
+    total_debit_cents = StrictIntegerField()
+    total_credit_cents = StrictIntegerField()
 
 
 class StatementLineSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    name = serializers.CharField()
-    rj640_line = serializers.CharField()
-    amount_cents = serializers.IntegerField()
+    code = StrictCharField()
+    name = StrictCharField()
+    rj640_line = StrictCharField()
+    amount_cents = StrictIntegerField()
 
 
 class IncomeStatementSerializer(serializers.Serializer):
     income = StatementLineSerializer(many=True)
     expenses = StatementLineSerializer(many=True)
     appropriation = StatementLineSerializer(many=True)
-    total_income_cents = serializers.IntegerField()
-    total_expenses_cents = serializers.IntegerField()
-    result_cents = serializers.IntegerField()
-    result_after_appropriation_cents = serializers.IntegerField()
+    total_income_cents = StrictIntegerField()
+    total_expenses_cents = StrictIntegerField()
+    result_cents = StrictIntegerField()
+    result_after_appropriation_cents = StrictIntegerField()
 
 
 class BalanceSheetSerializer(serializers.Serializer):
     assets = StatementLineSerializer(many=True)
     liabilities = StatementLineSerializer(many=True)
     funds_and_reserves = StatementLineSerializer(many=True)
-    unappropriated_result_cents = serializers.IntegerField()
-    total_assets_cents = serializers.IntegerField()
-    total_liabilities_and_equity_cents = serializers.IntegerField()
+    unappropriated_result_cents = StrictIntegerField()
+    total_assets_cents = StrictIntegerField()
+    total_liabilities_and_equity_cents = StrictIntegerField()
 
 
 class OwnContributionSerializer(serializers.Serializer):
-    project_code = serializers.CharField()
-    project_name = serializers.CharField()
-    own_income_by_source = serializers.DictField(child=serializers.IntegerField())
-    own_income_cents = serializers.IntegerField()
-    needed_cents = serializers.IntegerField()
+    project_code = StrictCharField()
+    project_name = StrictCharField()
+    own_income_by_source = serializers.DictField(child=StrictIntegerField())
+    own_income_cents = StrictIntegerField()
+    needed_cents = StrictIntegerField()
     ratio = serializers.DecimalField(max_digits=12, decimal_places=4, allow_null=True)
     required_ratio = serializers.DecimalField(max_digits=5, decimal_places=4)
-    meets_rule = serializers.BooleanField()
+    meets_rule = StrictBooleanField()
 
 
 class PeriodCloseSerializer(serializers.Serializer):
-    year = serializers.IntegerField(min_value=2000, max_value=2200)
-    month = serializers.IntegerField(min_value=1, max_value=12)
+    year = StrictIntegerField(min_value=2000, max_value=2200)
+    month = StrictIntegerField(min_value=1, max_value=12)
 
 
 class PeriodSerializer(serializers.ModelSerializer):

@@ -45,7 +45,9 @@ class ReadsBooks(BasePermission):
 
 
 TREASURER = (Membership.Role.TREASURER,)
-YEAR = OpenApiParameter("year", OpenApiTypes.INT, required=True)
+YEAR = OpenApiParameter(
+    "year", {"type": "integer", "minimum": 2000, "maximum": 2200}, required=True
+)
 PROJECT = OpenApiParameter("project", OpenApiTypes.STR, description="project administration code")
 
 
@@ -171,7 +173,10 @@ class ExportView(APIView):
             OpenApiParameter("format", OpenApiTypes.STR, enum=list(exports.FORMATS), required=True),
             OpenApiParameter("decimal", OpenApiTypes.STR, enum=["point", "comma"]),
         ],
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+        responses={
+            (200, media_type.split(";")[0]): OpenApiTypes.BINARY
+            for media_type in sorted(set(exports.CONTENT_TYPES.values()))
+        },
     )
     def get(self, request: Request) -> StreamingHttpResponse:
         user = acting_user(request)

@@ -2,13 +2,15 @@ from rest_framework import serializers
 
 from voting.models import Choice
 
+from ..fields import StrictBooleanField, StrictCharField, StrictIntegerField
+
 
 class VoteSerializer(serializers.Serializer):
     choice = serializers.ChoiceField(choices=Choice.choices)
 
 
 class AssistedVoteSerializer(serializers.Serializer):
-    resident = serializers.IntegerField(min_value=1, help_text="the resident's user id")
+    resident = StrictIntegerField(min_value=1, help_text="the resident's user id")
     choice = serializers.ChoiceField(choices=Choice.choices)
     form_number = serializers.RegexField(
         r"^[A-Za-z0-9-]{1,20}$",
@@ -19,23 +21,23 @@ class AssistedVoteSerializer(serializers.Serializer):
 class VoteResultSerializer(serializers.Serializer):
     """Never the choice: a vote's answer is as long for "yes" as for "no"."""
 
-    receipt = serializers.CharField(
+    receipt = StrictCharField(
         allow_null=True,
         help_text="keep it: it shows your ballot counts (only for a first ballot)",
     )
 
 
 class ReceiptSerializer(serializers.Serializer):
-    receipt = serializers.CharField(max_length=64, trim_whitespace=True)
+    receipt = StrictCharField(max_length=64, trim_whitespace=True)
 
 
 class ReceiptCheckSerializer(serializers.Serializer):
-    counted = serializers.BooleanField()
-    application = serializers.IntegerField(required=False)
-    status = serializers.CharField(required=False)
-    vote_closed = serializers.BooleanField(required=False)
-    choice = serializers.CharField(required=False, help_text="only to the voter who cast it")
-    changed = serializers.BooleanField(required=False, help_text="only to the voter who cast it")
-    padding = serializers.CharField(
+    counted = StrictBooleanField()
+    application = StrictIntegerField(required=False)
+    status = StrictCharField(required=False)
+    vote_closed = StrictBooleanField(required=False)
+    choice = StrictCharField(required=False, help_text="only to the voter who cast it")
+    changed = StrictBooleanField(required=False, help_text="only to the voter who cast it")
+    padding = StrictCharField(
         required=False, trim_whitespace=False, help_text="spaces: every voter's answer is as long"
     )

@@ -75,8 +75,10 @@ def test_lists_are_paginated_with_a_maximum_page_size(api):
     assert body["count"] == 22
     assert len(body["results"]) == 5
     assert body["next"].endswith("page=2&page_size=5")
-    capped = api.get("/api/v1/neighbourhoods/?page_size=100000").json()
-    assert len(capped["results"]) == 22  # capped at 100, and there are only 22
+    assert len(api.get("/api/v1/neighbourhoods/?page_size=100").json()["results"]) == 22
+    too_many = api.get("/api/v1/neighbourhoods/?page_size=100000")
+    assert too_many.status_code == 400  # at most 100, as the schema says
+    assert list(too_many.json()["fields"]) == ["page_size"]
 
 
 def test_page_out_of_range_is_404_json(api):

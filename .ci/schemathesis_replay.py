@@ -63,7 +63,7 @@ ALLOWED = [
 ]
 # The private fields of an application: null for anyone but the applicant and the staff of
 # the fund's cooperative.
-PRIVATE_APPLICATION_FIELDS = ("payee_name", "payee_iban", "receipts")
+PRIVATE_APPLICATION_FIELDS = ("payee_name", "payee_iban", "payee_check_needed", "receipts")
 
 
 def object_urls(har: Path) -> set[str]:
@@ -123,6 +123,20 @@ class Replay:
             self._mine[who] = {a["id"] for a in body["results"]}
         return self._mine[who]
 
+    def submitted(self, number: int, owner: str) -> bool:
+        """Whether application ``number``, as its owner sees it, was ever submitted (to a vote
+        or a round): a step out of draft other than a withdrawal. Drafts, and drafts withdrawn
+        before submitting, are never public."""
+        status, raw = self.get(f"/api/v1/applications/{number}/", owner)
+        if status != 200:
+            return False
+        history = json.loads(raw).get("history") or []
+        return any(
+            step.get("from_status") == "draft"
+            and step.get("to_status") not in ("draft", "withdrawn")
+            for step in history
+        )
+
     def cooperative_of(self, relative: str, body: Any, owner: str) -> int | None:
         """The cooperative an object belongs to: from the answer the other person got, or
         for an application (and its checks) from the application as its owner sees it."""
@@ -146,7 +160,8 @@ class Replay:
         if rule == "anyone":
             return True
         if rule == "public":
-            return 200 <= self.get(path, None)[0] < 300
+            # Not the logged-out answer alone: a server showing drafts to everyone would pass.
+            return self.submitted(number, owner) and 200 <= self.get(path, None)[0] < 300
         if rule == "own":
             return number in self.mine(who)
         if rule == "coordinator":

@@ -14,6 +14,7 @@ password-reset links.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import MutableMapping
@@ -137,6 +138,16 @@ def _ordered(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -
     return {**first, **{k: v for k, v in event_dict.items() if k not in first}}
 
 
+# Line breaks to Unicode (Python's splitlines, JavaScript) that JSON leaves as they are; NEL
+# is a Latin-1 character, so any header can carry it. Escaped, a client's text cannot end a
+# line and start one of its own, whoever reads the logs.
+_UNICODE_BREAKS = {0x85: "\\u0085", 0x2028: "\\u2028", 0x2029: "\\u2029"}
+
+
+def _dumps(obj: Any, **kwargs: Any) -> str:
+    return json.dumps(obj, **kwargs).translate(_UNICODE_BREAKS)
+
+
 def formatter_processors() -> list[Any]:
     """What turns a record into the line. The request id, the time and the level are added
     here, at formatting, not when the event is made, so a log record's own message stays
@@ -150,7 +161,7 @@ def formatter_processors() -> list[Any]:
         structlog.processors.format_exc_info,
         redact,
         _ordered,
-        structlog.processors.JSONRenderer(sort_keys=False, ensure_ascii=False),
+        structlog.processors.JSONRenderer(_dumps, sort_keys=False, ensure_ascii=False),
     ]
 
 

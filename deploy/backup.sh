@@ -3,6 +3,7 @@
 # BACKUP_TIME (UTC, HH:MM) into BACKUP_DIR, keeping BACKUP_KEEP_DAYS days. It connects as the
 # read-only role buurtfonds_backup (libpq's PGHOST, PGUSER, PGPASSWORD, PGDATABASE): it can
 # read every table and change none (docs/operations.md says why not the owner).
+# Sessions are left out (their keys are cookies): a restore logs everyone out.
 # A dump is written to a hidden .partial file, checked with pg_restore --list, then renamed:
 # a file named buurtfonds-*.dump is complete. Old dumps are removed only after a new one
 # succeeded, so a failing backup never deletes the last good one.
@@ -27,7 +28,10 @@ backup() {
     final="$BACKUP_DIR/buurtfonds-$stamp.dump"
     partial="$BACKUP_DIR/.buurtfonds-$stamp.dump.partial"
     started=$(date +%s)
-    if pg_dump --format=custom --no-password --file="$partial" \
+    # Not the sessions' rows: a session's key is its cookie, so a dump holding them would log
+    # its holder in as anyone active when it was taken. The table itself is dumped (empty).
+    if pg_dump --format=custom --no-password --exclude-table-data=django_session \
+        --file="$partial" \
         && pg_restore --list "$partial" >/dev/null; then
         mv "$partial" "$final"
         if [ -n "$MEDIA_DIR" ] && [ -d "$MEDIA_DIR" ]; then

@@ -395,3 +395,29 @@ def test_a_failed_backup_removes_nothing_and_says_so(tmp_path):
     assert failed.returncode != 0
     assert json.loads(failed.stdout.splitlines()[-1])["event"] == "backup_failed"
     assert old.exists() and [p.name for p in backups.iterdir()] == [old.name]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_backup_holds_no_session_that_would_log_its_holder_in(tmp_path, client):
+    """Django keeps a session's key, the cookie itself, in django_session: whoever holds a
+    dump with that table's rows could be logged in as anyone active when it was taken (and
+    keep the session alive, each request extending it). The table is in the dump, its rows
+    are not; a restore logs everyone out, nothing else is lost."""
+    from tests.community.factories import UserFactory
+
+    client.force_login(UserFactory())
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+    assert client.get("/api/v1/auth/me/").status_code == 200
+    backups = tmp_path / "backups"
+    backups.mkdir()
+
+    done = _run_backup(backups)
+    assert done.returncode == 0, done.stderr
+    dump = next(backups.glob("buurtfonds-*.dump"))
+    everything = subprocess.run(["pg_restore", "-f", "-", str(dump)], capture_output=True)
+    assert everything.returncode == 0 and b"community_user" in everything.stdout
+    assert cookie.encode() not in everything.stdout
+    listing = subprocess.run(["pg_restore", "--list", str(dump)], capture_output=True, text=True)
+    assert "TABLE public django_session" in listing.stdout
+    assert "TABLE DATA public django_session" not in listing.stdout

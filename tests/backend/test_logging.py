@@ -371,3 +371,24 @@ def test_celery_worker_and_beat_log_json_lines():
     assert {"event": "celery@host ready.", "logger": "celery.worker", "level": "info"}.items() <= (
         lines[-1].items()
     )
+
+
+@pytest.mark.django_db
+def test_a_client_cannot_start_a_line_of_its_own_with_unicode_line_breaks(logs, client: Client):
+    """JSON leaves U+2028, U+2029 and NEL (a Latin-1 header byte) as they are: a reader that
+    splits lines the Unicode way (Python's splitlines, JavaScript viewers) would take the
+    text after one for a line of ours. Every line stays one line, and the forged one is not
+    there."""
+    forged = '{"event": "login_succeeded", "user_id": 1}'
+    response = client.get(
+        "/aanvraag/1/%E2%80%A8" + forged.replace('"', "%22").replace(" ", "%20") + "/",
+        HTTP_USER_AGENT="probe\x85" + forged + "\u2029" + forged,
+    )
+    lines = logs.of_request(response["X-Request-ID"])
+    assert [line["event"] for line in lines][0] == "request_started"
+    for separator in ("\u2028", "\u2029", "\x85"):
+        assert separator not in logs.text
+    assert len(logs.text.splitlines()) == len(logs.text.split("\n")) - 1
+    assert not [line for line in logs.lines() if line.get("event") == "login_succeeded"]
+    started = lines[0]
+    assert started["user_agent"] == "probe\x85" + forged + "\u2029" + forged

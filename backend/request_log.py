@@ -4,8 +4,9 @@ returns it in ``X-Request-ID``.
 django-structlog's middleware, with four changes for what an attacker holding the logs
 could read:
 
-- An incoming ``X-Request-ID`` (from the proxy in front) is kept only when it is a sane
-  token: 1 to 64 letters, digits, ``.``, ``_``, ``-`` or ``:``. Anything else is replaced by
+- An incoming ``X-Request-ID`` is kept only behind a trusted proxy (``TRUSTED_PROXIES`` > 0:
+  the proxy sets it; without one, a client could reuse one id over many requests to confuse
+  whoever reads the logs) and only when it is a sane token: 1 to 64 letters, digits, ``.``, ``_``, ``-`` or ``:``. Anything else is replaced by
   a fresh UUID, so a client cannot write arbitrary text into every line of its request.
 - The request is logged as its method and path, never the query string, and the segments of
   a path that are secrets (the password-reset link's uid and token) are redacted.
@@ -25,6 +26,7 @@ import uuid
 from typing import Any
 
 import structlog
+from django.conf import settings
 from django.core.signals import request_finished
 from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
@@ -40,8 +42,9 @@ _SECRET_URL_KWARGS = frozenset({"uidb64", "token"})
 
 
 def request_id_for(incoming: str | None) -> str:
-    """The client's (or the proxy's) id when it is a sane token, else a new UUID."""
-    if incoming and _SANE_REQUEST_ID.fullmatch(incoming):
+    """The proxy's id when a proxy is trusted and the id is a sane token, else a new UUID."""
+    trusted = settings.REST_FRAMEWORK.get("NUM_PROXIES", 0) > 0
+    if trusted and incoming and _SANE_REQUEST_ID.fullmatch(incoming):
         return incoming
     return str(uuid.uuid4())
 

@@ -103,11 +103,24 @@ def test_every_line_of_a_request_is_json_with_its_id_which_the_response_returns(
     assert client.get("/healthz")["X-Request-ID"] != request_id
 
 
+@pytest.fixture
+def behind_a_proxy(settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+
+
 @pytest.mark.parametrize("sent", ["proxy-7f3a.12:9", "A" * 64, "x"])
-def test_a_sane_request_id_from_the_proxy_is_kept(logs, client: Client, sent: str):
+def test_a_sane_request_id_from_the_proxy_is_kept(logs, client: Client, sent: str, behind_a_proxy):
     response = client.get("/healthz", HTTP_X_REQUEST_ID=sent)
     assert response["X-Request-ID"] == sent
     assert len(logs.of_request(sent)) == 2
+
+
+def test_without_a_trusted_proxy_a_clients_request_id_is_not_taken(logs, client: Client):
+    """A client could otherwise give many requests one id and blur the logs' story."""
+    first = client.get("/healthz", HTTP_X_REQUEST_ID="same-id")["X-Request-ID"]
+    second = client.get("/healthz", HTTP_X_REQUEST_ID="same-id")["X-Request-ID"]
+    assert UUID.fullmatch(first) and UUID.fullmatch(second) and first != second
+    assert "same-id" not in logs.text
 
 
 @pytest.mark.parametrize(
@@ -122,7 +135,9 @@ def test_a_sane_request_id_from_the_proxy_is_kept(logs, client: Client, sent: st
         "",
     ],
 )
-def test_an_insane_request_id_is_replaced_by_a_fresh_one(logs, client: Client, sent: str):
+def test_an_insane_request_id_is_replaced_by_a_fresh_one(
+    logs, client: Client, sent: str, behind_a_proxy
+):
     response = client.get("/healthz", HTTP_X_REQUEST_ID=sent)
     assert UUID.fullmatch(response["X-Request-ID"])
     assert len(logs.of_request(response["X-Request-ID"])) == 2

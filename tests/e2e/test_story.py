@@ -11,7 +11,6 @@ treasurer's script do over the API, and every step checks what that user would s
 
 from __future__ import annotations
 
-import base64
 import csv
 import hashlib
 import hmac
@@ -41,6 +40,7 @@ from openpyxl import load_workbook
 from sepaxml import validation
 
 from tests.banking.statement_files import camt053
+from tests.payments.localstripe import LocalStripe
 
 pytestmark = pytest.mark.e2e
 
@@ -156,35 +156,9 @@ def in_parallel(calls: list[Callable[[], Any]], workers: int = 16) -> list[Any]:
         return [f.result() for f in [pool.submit(call) for call in calls]]
 
 
-def localstripe(method: str, path: str, data: dict | None = None) -> dict:
-    """What Stripe.js (the donor's browser) does, straight to localstripe."""
-    key = base64.b64encode(b"sk_test_buurtfonds_e2e:").decode()
-    response = requests.request(
-        method,
-        f"{LOCALSTRIPE}{path}",
-        data=data,
-        headers={"Authorization": f"Basic {key}"},
-        timeout=30,
-    )
-    assert response.status_code < 300, response.text
-    return response.json()
-
-
-def pay_by_card(intent_id: str) -> None:
-    method = localstripe(
-        "POST",
-        "/v1/payment_methods",
-        {
-            "type": "card",
-            "card[number]": "4242424242424242",
-            "card[exp_month]": "12",
-            "card[exp_year]": "2030",
-            "card[cvc]": "123",
-        },
-    )
-    # localstripe has no confirm(payment_method=...): attach it first, then confirm.
-    localstripe("POST", f"/v1/payment_intents/{intent_id}", {"payment_method": method["id"]})
-    localstripe("POST", f"/v1/payment_intents/{intent_id}/confirm")
+# What Stripe.js (the donor's browser) does, straight to localstripe.
+localstripe = LocalStripe(LOCALSTRIPE, "sk_test_buurtfonds_e2e")
+pay_by_card = localstripe.pay_by_card
 
 
 def signed(event: dict) -> tuple[bytes, str]:

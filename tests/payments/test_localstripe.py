@@ -7,12 +7,8 @@ CI starts localstripe on loopback inside a private network namespace and sets
 LOCALSTRIPE_URL; elsewhere these tests are skipped.
 """
 
-import base64
-import json
 import os
 import time
-import urllib.parse
-import urllib.request
 
 import pytest
 from rest_framework.test import APIClient
@@ -21,19 +17,14 @@ from grants import services
 from grants.models import StripeEvent, TopUp
 from ledger.models import JournalLine
 from tests.grants.factories import advance, board_of, make_application, make_fund
+from tests.payments.localstripe import LocalStripe
 
 pytestmark = [pytest.mark.localstripe, pytest.mark.django_db(transaction=True)]
 LOCALSTRIPE = os.environ.get("LOCALSTRIPE_URL", "http://127.0.0.1:8420")
 
 
-def localstripe(method: str, path: str, data: dict | None = None) -> dict:
-    """What Stripe.js and the dashboard would do, straight to localstripe."""
-    body = urllib.parse.urlencode(data or {}).encode() if method == "POST" else None
-    request = urllib.request.Request(f"{LOCALSTRIPE}{path}", data=body, method=method)
-    key = base64.b64encode(b"sk_test_buurtfonds:").decode()
-    request.add_header("Authorization", f"Basic {key}")
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read() or b"{}")
+localstripe = LocalStripe(LOCALSTRIPE, "sk_test_buurtfonds")
+pay_by_card = localstripe.pay_by_card
 
 
 def wait_for(check, seconds: float = 15.0):
@@ -59,23 +50,6 @@ def stripe_here(settings, live_server):
         },
     )
     return live_server
-
-
-def pay_by_card(intent_id: str) -> None:
-    method = localstripe(
-        "POST",
-        "/v1/payment_methods",
-        {
-            "type": "card",
-            "card[number]": "4242424242424242",
-            "card[exp_month]": "12",
-            "card[exp_year]": "2030",
-            "card[cvc]": "123",
-        },
-    )
-    # localstripe has no confirm(payment_method=...): attach it first, then confirm.
-    localstripe("POST", f"/v1/payment_intents/{intent_id}", {"payment_method": method["id"]})
-    localstripe("POST", f"/v1/payment_intents/{intent_id}/confirm")
 
 
 def test_a_top_up_is_paid_booked_and_refunded(stripe_here, coop_a, rivierenwijk):

@@ -16,6 +16,7 @@ from community.models import AuditEvent
 from grants.models import Application, PayoutItem
 from grants.services import application_report
 from ledger.models import JournalEntry
+from ledger.postings import post_crowdfunding
 from ledger.selectors import earmark_repayment, pot_balance
 from tests.banking.statement_files import (
     ABN_IBAN_2,
@@ -505,17 +506,20 @@ def test_a_deposit_is_linked_to_one_line_of_its_own_amount(fund, treasurer):
     assert matches == {"G0": "unmatched", "G1": "deposit", "G2": "unmatched"}
 
 
-def test_only_a_credit_from_stripe_up_to_its_balance_is_a_stripe_payout(fund, treasurer):
-    from ledger.postings import post_crowdfunding
-
+def stripe_holds_97_euros_for(fund) -> None:
+    """A donor gave EUR 100 to an approved application of ``fund``; Stripe kept EUR 3."""
     application = advance(make_application(fund), "approved")
     post_crowdfunding(
         earmark=application.earmark,
         amount_cents=10_000,
         fee_cents=300,
-        idempotency_key="topup:test",
+        idempotency_key=f"topup:{application.pk}",
         description="Crowdfunding",
     )
+
+
+def test_only_a_credit_from_stripe_up_to_its_balance_is_a_stripe_payout(fund, treasurer):
+    stripe_holds_97_euros_for(fund)
     entries = [
         {"amount_cents": 500, "counterparty_name": "J. Jansen", "remittance": "STRIPE payout",
          "entry_reference": "P0"},
@@ -535,16 +539,7 @@ def test_only_a_credit_from_stripe_up_to_its_balance_is_a_stripe_payout(fund, tr
 def test_a_stripe_payout_counts_only_the_top_ups_of_its_own_cooperative(fund, coop_b, lunetten):
     """Stripe holds EUR 97 for A's application and nothing for B: a Stripe credit of EUR 97
     on B's statement is not B's money, and booking it would put B's clearing below zero."""
-    from ledger.postings import post_crowdfunding
-
-    application = advance(make_application(fund), "approved")
-    post_crowdfunding(
-        earmark=application.earmark,
-        amount_cents=10_000,
-        fee_cents=300,
-        idempotency_key="topup:a",
-        description="Crowdfunding",
-    )
+    stripe_holds_97_euros_for(fund)
     coop_b.iban, coop_b.bank_account_name = RABO_IBAN, "Buurtcoöperatie B"
     coop_b.save()
     make_fund(coop_b, lunetten)

@@ -41,6 +41,7 @@ from sepaxml import validation
 
 from tests.banking.statement_files import camt053
 from tests.payments.localstripe import LocalStripe
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -139,16 +140,6 @@ def manage(*args: str) -> str:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
-
-
-def wait_until(what: str, check: Callable[[], Any], seconds: float = 30.0) -> Any:
-    deadline = time.monotonic() + seconds
-    while True:
-        value = check()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"{what}: not within {seconds:.0f} s"
-        time.sleep(0.5)
 
 
 def in_parallel(calls: list[Callable[[], Any]], workers: int = 16) -> list[Any]:
@@ -435,9 +426,10 @@ print(json.dumps(coop.pk))
     )
 
     # The garden's donor paid meanwhile: the webhook booked it.
-    wait_until(
-        "the garden's top-up booked",
+    wait_for(
         lambda: anonymous.get(f"applications/{garden['id']}/")["topped_up_cents"] == 1_500,
+        "the garden's top-up booked",
+        interval=0.5,
     )
     # A board member of the round declares a link with one of its applications.
     board[2].post("interests/", {"application": ideas[0]["id"], "note": "Mijn buurman"})
@@ -451,7 +443,7 @@ print(json.dumps(coop.pk))
         balance = anonymous.get(f"funds/{fund['id']}/")["balance"]
         return balance["reserved_cents"] == 0
 
-    wait_until("the vote windows settled by the worker or beat", settled, POLL_SECONDS)
+    wait_for(settled, "the vote windows settled by the worker or beat", POLL_SECONDS, 0.5)
     balance = anonymous.get(f"funds/{fund['id']}/")["balance"]
     assert balance["committed_cents"] == 35_000
     assert balance["available_cents"] == 1_500_000 - 35_000
@@ -486,7 +478,7 @@ print(json.dumps(coop.pk))
         topups = treasurer.get("topups/", params={"application": garden["id"]})["results"]
         return [t["status"] for t in topups] == ["refunded"]
 
-    wait_until("the garden's top-up refunded by the worker", garden_refunded, 60)
+    wait_for(garden_refunded, "the garden's top-up refunded by the worker", 60, 0.5)
     refunds = localstripe("GET", f"/v1/refunds?payment_intent={garden_intent}")["data"]
     assert [r["amount"] for r in refunds] == [1_500]
     refund_entries = treasurer.get("ledger/entries/", params={"kind": "refund"})["results"]
@@ -500,7 +492,9 @@ print(json.dumps(coop.pk))
     lap("the rejected application's top-up refunded by the worker")
 
     # -- The board runs the innovation round to its end (its applications closed meanwhile).
-    wait_until("the round's applications closed", lambda: time.time() > submission_closes + 1, 60)
+    wait_for(
+        lambda: time.time() > submission_closes + 1, "the round's applications closed", 60, 0.5
+    )
 
     def assess(member: Api, idea: dict, score: int, expect: int = 201) -> Any:
         return member.call(
@@ -596,9 +590,10 @@ print(json.dumps(coop.pk))
             event = next(e for e in events["data"] if e["data"]["object"]["id"] == intent)
             outcomes = in_parallel([lambda e=event: deliver(e), lambda e=event: deliver(e)])
     assert sorted(outcomes) in (["duplicate", "duplicate"], ["duplicate", "succeeded"]), outcomes
-    wait_until(
-        "both top-ups booked",
+    wait_for(
         lambda: anonymous.get(f"applications/{bbq['id']}/")["topped_up_cents"] == 4_000,
+        "both top-ups booked",
+        interval=0.5,
     )
     forged, _ = signed(event)
     anonymous.call(

@@ -27,6 +27,8 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from tests.waiting import wait_for
+
 REPO = Path(__file__).resolve().parents[2]
 PG_BIN = Path(os.environ.get("FAULTS_PG_BIN", "/usr/lib/postgresql/15/bin"))
 REDIS_PORT = int(os.environ.get("FAULTS_REDIS_PORT", "63803"))
@@ -48,16 +50,6 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 @pytest.fixture
 def figures() -> Callable[[str], None]:
     return FIGURES.append
-
-
-def wait_for(check: Callable[[], Any], what: str, seconds: float = 60.0) -> Any:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"waited {seconds:.0f}s for {what}")
 
 
 def _need(path: Path | str | None, what: str) -> str:

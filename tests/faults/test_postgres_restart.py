@@ -24,8 +24,9 @@ import pytest
 from django.db import connections
 from knox.models import AuthToken
 
-from tests.faults.conftest import APP_PORT, REPO, Cluster, _stop, database_url, wait_for
+from tests.faults.conftest import APP_PORT, REPO, Cluster, _stop, database_url
 from tests.grants.factories import advance, make_application, make_fund, resident_of
+from tests.waiting import wait_for
 from voting.models import Participation
 from voting.selectors import tallies
 

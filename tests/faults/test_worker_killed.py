@@ -25,8 +25,9 @@ from grants import services
 from grants.models import Application, StatusChange, TopUp
 from grants.topups import stripe_event_record, topup_create
 from ledger.models import JournalEntry
-from tests.faults.conftest import VISIBILITY_TIMEOUT, Faults, Worker, wait_for
+from tests.faults.conftest import VISIBILITY_TIMEOUT, Faults, Worker
 from tests.grants.factories import advance, board_of, make_application, make_fund, resident_of
+from tests.waiting import wait_for
 from voting.services import ballot_cast
 from voting.tasks import settle_window
 

@@ -8,7 +8,6 @@ LOCALSTRIPE_URL; elsewhere these tests are skipped.
 """
 
 import os
-import time
 
 import pytest
 from rest_framework.test import APIClient
@@ -18,6 +17,7 @@ from grants.models import StripeEvent, TopUp
 from ledger.models import JournalLine
 from tests.grants.factories import advance, board_of, make_application, make_fund
 from tests.payments.localstripe import LocalStripe
+from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.localstripe, pytest.mark.django_db(transaction=True)]
 LOCALSTRIPE = os.environ.get("LOCALSTRIPE_URL", "http://127.0.0.1:8420")
@@ -25,16 +25,6 @@ LOCALSTRIPE = os.environ.get("LOCALSTRIPE_URL", "http://127.0.0.1:8420")
 
 localstripe = LocalStripe(LOCALSTRIPE, "sk_test_buurtfonds")
 pay_by_card = localstripe.pay_by_card
-
-
-def wait_for(check, seconds: float = 15.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("localstripe's webhook never arrived")
 
 
 @pytest.fixture
@@ -68,7 +58,7 @@ def test_a_top_up_is_paid_booked_and_refunded(stripe_here, coop_a, rivierenwijk)
     }
 
     pay_by_card(topup.payment_intent_id)
-    wait_for(lambda: TopUp.objects.get(pk=topup.pk).status == "succeeded")
+    wait_for(lambda: TopUp.objects.get(pk=topup.pk).status == "succeeded", "the webhook", 15)
     event = StripeEvent.objects.get(type="payment_intent.succeeded")
     assert event.outcome == "succeeded"
     booked = JournalLine.objects.filter(earmark=application.earmark, entry__kind="crowdfunding")
